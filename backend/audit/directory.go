@@ -12,9 +12,9 @@ type User struct {
 	Status      string    `json:"status,omitempty"` // active, suspended, deactivated, ...
 	Admin       bool      `json:"admin"`            // holds atlassian/org-admin
 	Roles       []string  `json:"roles,omitempty"`
-	Managed     bool      `json:"managed"`           // claimed by a verified domain
-	Source      string    `json:"source,omitempty"`  // invited, synced (SCIM), or empty
-	MFA         *bool     `json:"mfa,omitempty"`     // nil when the API did not say
+	Managed     bool      `json:"managed"`          // claimed by a verified domain
+	Source      string    `json:"source,omitempty"` // invited, synced (SCIM), or empty
+	MFA         *bool     `json:"mfa,omitempty"`    // nil when the API did not say
 	Products    []string  `json:"products,omitempty"`
 	LastActive  time.Time `json:"last_active,omitzero"`
 	AddedToOrg  time.Time `json:"added_to_org,omitzero"`
