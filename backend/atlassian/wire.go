@@ -1,6 +1,7 @@
 package atlassian
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -17,6 +18,13 @@ type Time struct {
 // UnmarshalJSON accepts a string, null, or anything else (kept raw, zero time).
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
+		return nil
+	}
+
+	// Fast path: a plain quoted string without escapes, which is every timestamp seen so far.
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && !bytes.ContainsAny(b[1:n-1], `\"`) {
+		t.Raw = string(b[1 : n-1])
+		t.Time = ParseTime(t.Raw)
 		return nil
 	}
 	var s string
@@ -125,22 +133,14 @@ func (a *EventAttributes) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, (*plain)(a)); err != nil {
 		return err
 	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
+
+	// The unknown names come from a key scan (jsonscan.go) rather than a second decode into a
+	// map: this runs for every event of every page.
+	extra, err := extraAttributes(b)
+	if err != nil {
 		return err
 	}
-	for k, v := range all {
-		if knownAttributes[k] || string(v) == "null" {
-			continue
-		}
-		var x any
-		if json.Unmarshal(v, &x) == nil {
-			if a.Extra == nil {
-				a.Extra = map[string]any{}
-			}
-			a.Extra[k] = x
-		}
-	}
+	a.Extra = extra
 	return nil
 }
 
