@@ -10,9 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
+
+	"warden/backend/store"
 )
 
 // Version is Warden's version, shown in the window and sent as the User-Agent.
@@ -52,6 +55,7 @@ type env struct {
 
 // Main runs the command line and returns the process exit status.
 func Main(assets fs.FS, args []string) int {
+	debug.SetMemoryLimit(store.SuggestedMemoryLimit)
 	e := env{assets: assets, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		getenv: os.Getenv}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -24,12 +24,12 @@
 //	ev/‹o›‹t›‹seq›                     binary event (codec.go)  primary record, time-ordered
 //	eid/‹o›id                          ‹t›‹seq›                 dedup and lookup by event id
 //	ix/u/‹o›‹lower actor id›‹t›‹seq›   empty                    user index (actor id)
-//	ix/u/‹o›‹lower email›‹t›‹seq›      empty                    user index (actor email)
 //	ix/i/‹o›‹ip›‹t›‹seq›               empty                    IP index (canonical and raw)
 //	ix/a/‹o›‹action›‹t›‹seq›           empty                    action index
 //	ix/c/‹o›‹lower country›‹t›‹seq›    empty                    country index
 //	ix/p/‹o›‹lower product›‹t›‹seq›    empty                    product index
 //	dv/‹o›‹field tag›‹lower value›     display value            distinct values (tags a, c, p)
+//	dv/‹o›e‹lower email›               actor id                 email to actor, for the user filter
 //	cnt/‹o›events                      uint64 big-endian        number of stored events
 //	cur/‹o›                            JSON Cursor              sync position
 //	usr/‹o›accountId                   JSON audit.User          directory

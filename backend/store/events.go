@@ -227,11 +227,10 @@ func (w *pageWriter) add(e *audit.Event) error {
 
 // indexes writes every index entry of e; values that would repeat a key are skipped.
 func (w *pageWriter) indexes(e *audit.Event, suffix []byte) error {
-	id, email := lower(e.ActorID), lower(e.ActorEmail)
+	// The user index is keyed by actor id only; emails resolve to ids through the distinct
+	// table (tag 'e'), which costs one key per new email instead of one per event.
+	id := lower(e.ActorID)
 	ip, rawIP := e.IP, e.RawIP
-	if email == id {
-		email = ""
-	}
 	if rawIP == ip {
 		rawIP = ""
 	}
@@ -239,7 +238,7 @@ func (w *pageWriter) indexes(e *audit.Event, suffix []byte) error {
 		prefix []byte
 		value  string
 	}{
-		{w.ixU, id}, {w.ixU, email}, {w.ixI, ip}, {w.ixI, rawIP}, {w.ixA, e.Action},
+		{w.ixU, id}, {w.ixI, ip}, {w.ixI, rawIP}, {w.ixA, e.Action},
 		{w.ixC, lower(e.Country)}, {w.ixP, lower(e.Product)},
 	} {
 		if ix.value == "" {
@@ -261,7 +260,7 @@ func (w *pageWriter) distinct(e *audit.Event) error {
 		norm, display string
 	}{
 		{'a', e.Action, e.Action}, {'c', lower(e.Country), e.Country},
-		{'p', lower(e.Product), e.Product},
+		{'p', lower(e.Product), e.Product}, {emailTag, emailNorm(e), e.ActorID},
 	} {
 		if f.norm == "" {
 			continue
@@ -283,6 +282,33 @@ func (w *pageWriter) distinct(e *audit.Event) error {
 		}
 	}
 	return nil
+}
+
+// emailTag marks the distinct entries that map an actor email to the actor id it was first
+// seen with.
+const emailTag = 'e'
+
+func emailNorm(e *audit.Event) string {
+	email := lower(e.ActorEmail)
+	if email == "" || e.ActorID == "" || email == lower(e.ActorID) {
+		return ""
+	}
+	return email
+}
+
+// actorForEmail returns the actor id first seen with an email, or "" when none was.
+// TODO(#2): an email reused by a second account id resolves to the first one only.
+func actorForEmail(txn *badger.Txn, oid []byte, email string) (string, error) {
+	k := appendComp(append(orgKey(pfxDistinc, oid), emailTag), email)
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	v, err := item.ValueCopy(nil)
+	return string(v), err
 }
 
 // distinctCache returns the org's known distinct values (tag + normalized -> display),

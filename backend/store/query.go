@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -55,18 +56,32 @@ func (s *Store) Query(f audit.Filter) (Page, error) {
 		return Page{}, err // an org never written has no events
 	}
 	q := scan{f: &f, limit: limit, before: before, evP: orgKey(pfxEvent, oid)}
-	q.prefix, q.primary = chooseIndex(&f, oid, q.evP)
-	if err := s.db.View(q.run); err != nil {
+	err = s.db.View(func(txn *badger.Txn) error {
+		user := lower(f.User)
+		if strings.Contains(user, "@") {
+			id, err := actorForEmail(txn, oid, user)
+			if err != nil {
+				return err
+			}
+			if id != "" {
+				user = lower(id)
+			}
+		}
+		q.prefix, q.primary = chooseIndex(&f, oid, q.evP, user)
+		return q.run(txn)
+	})
+	if err != nil {
 		return Page{}, fmt.Errorf("query: %w", err)
 	}
 	return q.page, nil
 }
 
 // chooseIndex picks the key range to walk; primary reports a walk over the events themselves.
-func chooseIndex(f *audit.Filter, oid, evP []byte) (prefix []byte, primary bool) {
+// user is the filter's user as an actor id (an email already resolved).
+func chooseIndex(f *audit.Filter, oid, evP []byte, user string) (prefix []byte, primary bool) {
 	switch {
-	case f.User != "":
-		return indexPrefix(pfxIxUser, oid, lower(f.User)), false
+	case user != "":
+		return indexPrefix(pfxIxUser, oid, user), false
 	case f.IP != "":
 		return indexPrefix(pfxIxIP, oid, f.IP), false
 	case f.Action != "":

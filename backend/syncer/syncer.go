@@ -235,9 +235,9 @@ func (s *Syncer) refreshDirectory(ctx context.Context, org string, src Source,
 	return nil, errors.Join(errs...)
 }
 
-// fetched is one page handed from the fetcher to the committer.
+// fetched is one decoded and normalized page handed from the fetcher to the committer.
 type fetched struct {
-	page atlassian.EventPage
+	events []audit.Event
 	// next is the cursor to store with this page: the one that continues after it, or, on the
 	// last page, the one that fetched it, so a later poll picks up new events from there.
 	next string
@@ -253,7 +253,7 @@ func (s *Syncer) pull(ctx context.Context, org string, src Source, cur store.Cur
 	defer cancel()
 
 	pages := make(chan fetched, 1)
-	go s.fetch(ctx, src, cur, pages)
+	go s.fetch(ctx, org, src, cur, overrides, pages)
 
 	window := s.o.Now().Sub(cur.From)
 	for f := range pages {
@@ -261,16 +261,7 @@ func (s *Syncer) pull(ctx context.Context, org string, src Source, cur store.Cur
 			return f.err
 		}
 
-		events := make([]audit.Event, 0, len(f.page.Data))
-		for i := range f.page.Data {
-			w := &f.page.Data[i]
-			if w.ID == "" {
-				s.o.Logger.Warn("event without id skipped", "org", org, "action", w.Attributes.Action)
-				continue
-			}
-			events = append(events, Normalize(org, w, overrides))
-		}
-
+		events := f.events
 		next := cur
 		next.Cursor = f.next
 		next.UpdatedAt = s.o.Now()
@@ -305,8 +296,10 @@ func (s *Syncer) pull(ctx context.Context, org string, src Source, cur store.Cur
 	return ctx.Err()
 }
 
-// fetch requests pages one ahead of the committer and closes out when the list ends.
-func (s *Syncer) fetch(ctx context.Context, src Source, cur store.Cursor, out chan<- fetched) {
+// fetch requests, decodes and normalizes pages one ahead of the committer, so that on two
+// cores the API, the decoder and the store all work at once. It closes out when the list ends.
+func (s *Syncer) fetch(ctx context.Context, org string, src Source, cur store.Cursor,
+	overrides map[string]audit.Category, out chan<- fetched) {
 	defer close(out)
 
 	params := atlassian.StreamParams{Cursor: cur.Cursor, Limit: s.o.PageSize}
@@ -320,7 +313,8 @@ func (s *Syncer) fetch(ctx context.Context, src Source, cur store.Cursor, out ch
 			return
 		}
 		next := atlassian.NextCursor(page.Meta, page.Links)
-		f := fetched{page: page, next: next, last: next == ""}
+		f := fetched{events: normalizePage(org, &page, overrides, s.o.Logger), next: next,
+			last: next == ""}
 		if f.last {
 			f.next = params.Cursor
 		}
@@ -344,4 +338,20 @@ func coverage(cur store.Cursor, window time.Duration, now time.Time) float64 {
 	done := cur.Watermark.Sub(now.Add(-window))
 	f := float64(done) / float64(window)
 	return max(0, min(f, 0.999))
+}
+
+// normalizePage normalizes a page's events, skipping any without an id: an event that cannot be
+// deduplicated cannot be stored safely, and the API requires ids.
+func normalizePage(org string, page *atlassian.EventPage, overrides map[string]audit.Category,
+	log *slog.Logger) []audit.Event {
+	events := make([]audit.Event, 0, len(page.Data))
+	for i := range page.Data {
+		w := &page.Data[i]
+		if w.ID == "" {
+			log.Warn("event without id skipped", "org", org, "action", w.Attributes.Action)
+			continue
+		}
+		events = append(events, Normalize(org, w, overrides))
+	}
+	return events
 }
