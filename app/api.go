@@ -54,7 +54,11 @@ func (a *API) connectorView(conn Connector) ConnectorView {
 		v.Users = len(users)
 	}
 	if doms, err := c.store.Domains(conn.OrgID); err == nil {
-		v.Domains = len(doms)
+		for _, d := range doms {
+			if d.Verified {
+				v.Domains++ // only verified claims say which users the org manages
+			}
+		}
 	}
 	if cur, ok, err := c.store.Cursor(conn.OrgID); err == nil && ok {
 		v.Backfilled = cur.Backfilled

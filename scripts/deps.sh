@@ -63,3 +63,6 @@ if [ -f e2e/package.json ] && [ ! -d e2e/node_modules ]; then
 		(cd e2e && npm install --no-audit --no-fund)
 	fi
 fi
+
+# The offline IP and place data that backend/geo embeds (npm packages, cached; see the script).
+bash scripts/geo-data.sh

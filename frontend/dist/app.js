@@ -689,7 +689,7 @@
             onclick: function () { removeConnector(c); }}))),
       el("div", {class: "card-line"}, expiryLine(c)),
       el("div", {class: "stats"}, stat("events", "events", c.events),
-        stat("users", "users", c.users), stat("domains", "domains", c.domains)),
+        stat("users", "users", c.users), stat("verified domains", "domains", c.domains)),
       el("div", {class: "card-line small"},
         el("span", {class: "muted", text: "Last sync"}),
         el("span", {text: last ? fmtLocal(last) + " (" + fmtAgo(last) + ")" : "never",
