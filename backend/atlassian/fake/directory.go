@@ -191,7 +191,7 @@ func (s *Server) usersV2Search(c *call) {
 	q.Limit = min(q.Limit, 100)
 
 	var all []atlassian.User
-	for _, u := range s.opts.Users {
+	for _, u := range s.usersSnapshot() {
 		if q.match(u) {
 			all = append(all, u)
 		}
@@ -295,7 +295,7 @@ func (s *Server) usersV1(c *call) {
 		return
 	}
 	var managed []atlassian.User
-	for _, u := range s.opts.Users {
+	for _, u := range s.usersSnapshot() {
 		if u.ClaimStatus != "unmanaged" {
 			managed = append(managed, u)
 		}
@@ -325,7 +325,7 @@ func (s *Server) directories(c *call) {
 	data := []directory{}
 	acct := first(c.r.URL.Query(), "accountId")
 	found := acct == ""
-	for _, u := range s.opts.Users {
+	for _, u := range s.usersSnapshot() {
 		found = found || u.AccountID == acct
 	}
 	if found {

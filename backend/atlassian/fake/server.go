@@ -88,6 +88,10 @@ type Options struct {
 	// UsersV2Disabled makes the v2 users search answer 404, so clients must fall back to v1.
 	UsersV2Disabled bool
 
+	// Tokens are the users' API tokens by account id, for the user management API (copied on
+	// first use). Nil gives every managed user two invented tokens (see govern.go).
+	Tokens map[string][]atlassian.APIToken
+
 	// Now is the clock for rate limits, NoPerms timestamps and late arrival. Default time.Now.
 	Now func() time.Time
 }
@@ -104,6 +108,7 @@ type Server struct {
 	window    map[string]*rateWindow
 	gen       int // cursor generation; ExpireCursors bumps it
 	idCounter int
+	gov       *govState // governance state, see govern.go
 }
 
 // Fault hijacks matching responses, for testing a client's error handling.
@@ -184,7 +189,7 @@ func New(o Options) *Server {
 // buildRoutes lists the endpoints. New endpoints (user lifecycle, policies writes) are one more
 // line here.
 func (s *Server) buildRoutes() []route {
-	return []route{
+	return append([]route{
 		{method: "GET", pattern: split("/admin/v1/orgs"), handle: (*Server).listOrgs},
 		{method: "GET", pattern: split("/admin/v1/orgs/{org}"), handle: (*Server).getOrg},
 		{method: "GET", pattern: split("/admin/v1/orgs/{org}/event-actions"),
@@ -204,7 +209,7 @@ func (s *Server) buildRoutes() []route {
 		{method: "GET", pattern: split("/admin/v1/orgs/{org}/domains"), handle: (*Server).domains},
 		{method: "GET", pattern: split("/admin/v1/orgs/{org}/policies"),
 			handle: (*Server).policies},
-	}
+	}, s.governRoutes()...)
 }
 
 func split(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
