@@ -14,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"warden/backend/atlassian"
+	"warden/backend/govern"
 	"warden/backend/keys"
 	"warden/backend/store"
 	"warden/backend/syncer"
@@ -46,10 +47,11 @@ type Core struct {
 	syncer   *syncer.Syncer
 	http     *http.Client
 
-	mu   sync.Mutex
-	demo *demoOrg
-	cron *cron.Cron
-	bg   sync.WaitGroup
+	mu        sync.Mutex
+	demo      *demoOrg
+	cron      *cron.Cron
+	governors map[string]*govern.Service // by connector id
+	bg        sync.WaitGroup
 }
 
 // ErrAlreadyRunning means another Warden process owns the data directory.

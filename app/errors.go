@@ -7,6 +7,7 @@ import (
 
 	"warden/backend/atlassian"
 	"warden/backend/keys"
+	"warden/backend/mail"
 	"warden/backend/store"
 )
 
@@ -25,6 +26,21 @@ func problem(err error) (code, msg string) {
 		return "", ""
 	case errors.Is(err, errInvalidInput):
 		return "invalid_input", err.Error()
+	case errors.Is(err, errNoSMTP):
+		return "no_smtp", err.Error()
+	case errors.Is(err, mail.ErrUnreachable):
+		return "smtp_down", "The SMTP server cannot be reached: " + rootCause(err)
+	case errors.Is(err, mail.ErrAuth):
+		return "smtp_auth", "The SMTP server refused the user name or password."
+	case errors.Is(err, mail.ErrTLS):
+		return "smtp_tls", "The TLS handshake with the SMTP server failed: " + rootCause(err)
+	case errors.Is(err, mail.ErrRejected):
+		return "smtp_rejected", "The SMTP server refused the message: " + rootCause(err)
+	case errors.Is(err, mail.ErrConfig), errors.Is(err, mail.ErrPassword):
+		return "smtp_config", err.Error()
+	case errors.Is(err, atlassian.ErrOutcomeUnknown):
+		return "outcome_unknown", "Atlassian did not answer and the user's state could not be " +
+			"read back; check the user in admin.atlassian.com before trying again."
 	case errors.Is(err, keys.ErrUnavailable):
 		return "keychain", "No usable keychain: " + err.Error() + ". Warden never stores the " +
 			"API key anywhere else."

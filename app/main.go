@@ -36,6 +36,11 @@ Usage:
   warden [global flags] import FILE...        load saved API pages or newline-delimited JSON
   warden [global flags] serve --addr 127.0.0.1:PORT
                                               serve the window's frontend to a local browser
+  warden [global flags] act ACTION --user ID|EMAIL [--alert ID] [--dry-run] [--org ORG]
+                                              ACTION: notify, suspend, restore, reauth,
+                                              revoke-tokens, deactivate, reactivate
+  warden [global flags] actions [--json|--csv] [--user U] [--status S]
+                                              print the governance log
   warden version
 
 Global flags:
@@ -130,6 +135,10 @@ func run(ctx context.Context, e env, args []string) int {
 		err = runImport(core, e, rest)
 	case "serve":
 		err = runServe(ctx, core, e, rest)
+	case "act":
+		err = runAct(core, e, rest)
+	case "actions":
+		err = runActions(core, e, rest)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
