@@ -222,10 +222,20 @@ func (c *Core) eventFilter(q EventQuery) (audit.Filter, error) {
 		if err != nil {
 			return f, err
 		}
-		if len(conns) == 0 {
-			return f, invalid("connect an organization first")
+		switch {
+		case len(conns) > 0:
+			f.Org = conns[0].OrgID
+		default:
+			// Events imported before any connector exists still belong to one organization.
+			orgs, err := c.store.Orgs()
+			if err != nil {
+				return f, err
+			}
+			if len(orgs) != 1 {
+				return f, invalid("connect an organization first, or pass --org")
+			}
+			f.Org = orgs[0]
 		}
-		f.Org = conns[0].OrgID
 	}
 
 	var err error

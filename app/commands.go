@@ -53,13 +53,17 @@ func runConnect(ctx context.Context, core *Core, e env, args []string) error {
 		return fmt.Errorf("%w: connect needs --org and --expires", errUsage)
 	}
 
-	req.APIKey = e.getenv("WARDEN_API_KEY")
-	if req.APIKey == "" {
+	// A key piped on standard input wins; WARDEN_API_KEY is the fallback for scripts that
+	// cannot pipe. A terminal is never read, so nothing waits for typing.
+	if !isTerminal(e.stdin) {
 		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
 		if err != nil {
 			return fmt.Errorf("read API key from standard input: %w", err)
 		}
 		req.APIKey = strings.TrimSpace(string(b))
+	}
+	if req.APIKey == "" {
+		req.APIKey = strings.TrimSpace(e.getenv("WARDEN_API_KEY"))
 	}
 	if req.APIKey == "" {
 		return invalid("no API key: pipe it on standard input or set WARDEN_API_KEY")
@@ -185,7 +189,7 @@ func bar(f float64, width int) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }
 
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
@@ -289,27 +293,46 @@ func runImport(core *Core, e env, args []string) error {
 		return fmt.Errorf("%w: import needs at least one FILE", errUsage)
 	}
 
-	total, added := 0, 0
+	// Every file is read and checked before anything is stored, so a bad file in the list
+	// stores nothing rather than half of the import.
+	byOrg := map[string][]audit.Event{}
+	total, skipped := 0, 0
 	for _, name := range fl.Args() {
 		evs, err := readEventsFile(name)
 		if err != nil {
 			return err
 		}
-		byOrg, err := core.groupByOrg(evs, *org)
+		if len(evs) == 0 {
+			return invalid("%s holds no audit events", name)
+		}
+		got, n, err := core.groupByOrg(evs, *org)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		for o, list := range byOrg {
-			n, err := core.store.PutEvents(o, list)
-			if err != nil {
-				return fmt.Errorf("%s: store events: %w", name, err)
-			}
-			added += n
+		if n == len(evs) {
+			return invalid("%s holds no audit events with an id, a time and an action", name)
+		}
+		for o, list := range got {
+			byOrg[o] = append(byOrg[o], list...)
 		}
 		total += len(evs)
+		skipped += n
 	}
-	fmt.Fprintf(e.stdout, "imported %d events (%d new, %d already stored)\n", total, added,
-		total-added)
+
+	added := 0
+	for o, list := range byOrg {
+		n, err := core.store.PutEvents(o, list)
+		added += n
+		if err != nil {
+			return fmt.Errorf("store imported events: %w", err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "imported %d events (%d new, %d already stored", total, added,
+		total-skipped-added)
+	if skipped > 0 {
+		fmt.Fprintf(e.stdout, ", %d skipped: no id, time or action", skipped)
+	}
+	fmt.Fprintln(e.stdout, ")")
 	return nil
 }
 
@@ -323,9 +346,15 @@ func readEventsFile(name string) ([]atlassian.Event, error) {
 	if len(trimmed) == 0 {
 		return nil, nil
 	}
-	if page, err := atlassian.DecodeEventPage(trimmed); err == nil && bytes.HasPrefix(trimmed,
-		[]byte("{")) && bytes.Contains(trimmed[:min(len(trimmed), 4096)], []byte(`"data"`)) {
-		return page.Data, nil
+	if bytes.HasPrefix(trimmed, []byte("{")) &&
+		bytes.Contains(trimmed[:min(len(trimmed), 4096)], []byte(`"data"`)) {
+		page, err := atlassian.DecodeEventPage(trimmed)
+		if err == nil {
+			return page.Data, nil
+		}
+		if !bytes.Contains(trimmed, []byte("\n{")) {
+			return nil, invalid("%s is not a readable API page: %v", name, err)
+		}
 	}
 
 	var out []atlassian.Event
@@ -339,7 +368,8 @@ func readEventsFile(name string) ([]atlassian.Event, error) {
 		wrapped := append(append([]byte(`{"data":[`), l...), ']', '}')
 		page, err := atlassian.DecodeEventPage(wrapped)
 		if err != nil || len(page.Data) != 1 {
-			return nil, fmt.Errorf("%s line %d: not an audit event: %w", name, line, err)
+			return nil, invalid("%s line %d is not an audit event (a saved API page or one "+
+				"JSON event per line is expected)", name, line)
 		}
 		out = append(out, page.Data[0])
 	}
@@ -350,8 +380,10 @@ func readEventsFile(name string) ([]atlassian.Event, error) {
 }
 
 // groupByOrg normalizes imported events under the organization named by --org, by each
-// event's own link, or by the only connector.
-func (c *Core) groupByOrg(evs []atlassian.Event, org string) (map[string][]audit.Event, error) {
+// event's own link, or by the only connector. Events without an id, a time or an action are
+// counted as skipped: nothing could find or deduplicate them.
+func (c *Core) groupByOrg(evs []atlassian.Event, org string) (map[string][]audit.Event, int,
+	error) {
 	fallback := org
 	if fallback == "" {
 		if conns, err := c.Connectors(); err == nil && len(conns) == 1 {
@@ -359,9 +391,11 @@ func (c *Core) groupByOrg(evs []atlassian.Event, org string) (map[string][]audit
 		}
 	}
 	out := map[string][]audit.Event{}
+	skipped := 0
 	for i := range evs {
 		w := &evs[i]
-		if w.ID == "" {
+		if w.ID == "" || w.Attributes.Time.IsZero() || w.Attributes.Action == "" {
+			skipped++
 			continue
 		}
 		o := org
@@ -374,12 +408,12 @@ func (c *Core) groupByOrg(evs []atlassian.Event, org string) (map[string][]audit
 			o = fallback
 		}
 		if o == "" {
-			return nil, invalid("cannot tell which organization event %s belongs to; pass --org",
-				w.ID)
+			return nil, 0, invalid("cannot tell which organization event %s belongs to; "+
+				"pass --org", w.ID)
 		}
 		out[o] = append(out[o], syncer.Normalize(o, w, nil))
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 func runServe(ctx context.Context, core *Core, e env, args []string) error {

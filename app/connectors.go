@@ -32,8 +32,10 @@ type Connector struct {
 	Expires   time.Time `json:"expires"`
 	Demo      bool      `json:"demo,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
-	LastSync  time.Time `json:"last_sync,omitzero"`
-	LastError string    `json:"last_error,omitempty"`
+	// LastSync is the last successful sync; LastAttempt the last try, failed or not.
+	LastSync    time.Time `json:"last_sync,omitzero"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
 }
 
 const connectorPrefix = "connectors/"
@@ -106,9 +108,10 @@ func (c *Core) checkRequest(req *ConnectRequest) (time.Time, string, error) {
 	if req.APIKey == "" {
 		return time.Time{}, "", invalid("the API key is empty")
 	}
-	exp, err := keys.ParseExpiry(req.Expires, c.o.Now())
+	exp, err := keys.ParseExpiry(strings.TrimSpace(req.Expires), c.o.Now())
 	if err != nil {
-		return time.Time{}, "", invalid("key expiry: %v", err)
+		return time.Time{}, "", invalid("key expiry: %v (Atlassian keys last at most one "+
+			"year)", err)
 	}
 
 	base := strings.TrimRight(strings.TrimSpace(req.APIBase), "/")
@@ -132,7 +135,8 @@ func (c *Core) TestConnection(ctx context.Context, req ConnectRequest) (atlassia
 	if err != nil {
 		return atlassian.Org{}, err
 	}
-	cl, err := c.clientWithKey(Connector{OrgID: req.OrgID, APIBase: base}, req.APIKey)
+	cl, err := c.newClient(Connector{OrgID: req.OrgID, APIBase: base}, req.APIKey,
+		interactiveRetries)
 	if err != nil {
 		return atlassian.Org{}, err
 	}
@@ -147,7 +151,8 @@ func (c *Core) Connect(ctx context.Context, req ConnectRequest) (Connector, erro
 	if err != nil {
 		return Connector{}, err
 	}
-	cl, err := c.clientWithKey(Connector{OrgID: req.OrgID, APIBase: base}, req.APIKey)
+	cl, err := c.newClient(Connector{OrgID: req.OrgID, APIBase: base}, req.APIKey,
+		interactiveRetries)
 	if err != nil {
 		return Connector{}, err
 	}

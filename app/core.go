@@ -142,7 +142,16 @@ func (c *Core) client(conn Connector) (*atlassian.Client, error) {
 }
 
 func (c *Core) clientWithKey(conn Connector, key string) (*atlassian.Client, error) {
+	return c.newClient(conn, key, 0)
+}
+
+// interactiveRetries bounds retries when an admin is waiting on a form: a connection test
+// should answer in seconds, not after a minute of backoff.
+const interactiveRetries = 1
+
+func (c *Core) newClient(conn Connector, key string, retries int) (*atlassian.Client, error) {
 	return atlassian.New(atlassian.Config{
+		MaxRetries: retries,
 		BaseURL:    c.apiBase(conn),
 		OrgID:      conn.OrgID,
 		APIKey:     key,
@@ -269,10 +278,12 @@ func (c *Core) recordSync(id string, syncErr error) {
 	if err != nil {
 		return
 	}
-	conn.LastSync = c.o.Now().UTC()
+	conn.LastAttempt = c.o.Now().UTC()
 	conn.LastError = ""
 	if syncErr != nil {
 		conn.LastError = userMessage(syncErr)
+	} else {
+		conn.LastSync = conn.LastAttempt
 	}
 	if err := c.putConnector(conn); err != nil {
 		c.log.Warn("record sync outcome failed", "connector", id, "err", err)

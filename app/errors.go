@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"warden/backend/atlassian"
 	"warden/backend/keys"
@@ -25,7 +26,7 @@ func problem(err error) (code, msg string) {
 	case err == nil:
 		return "", ""
 	case errors.Is(err, errInvalidInput):
-		return "invalid_input", err.Error()
+		return "invalid_input", strings.ReplaceAll(err.Error(), errInvalidInput.Error()+": ", "")
 	case errors.Is(err, errNoSMTP):
 		return "no_smtp", err.Error()
 	case errors.Is(err, mail.ErrUnreachable):

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -86,7 +87,9 @@ func run(ctx context.Context, e env, args []string) int {
 		return 2
 	}
 
-	level := slog.LevelWarn
+	// The command line ends with one line saying what went wrong; retries and other warnings
+	// along the way are shown with --verbose.
+	level := slog.LevelError
 	if g.verbose {
 		level = slog.LevelInfo
 	}
@@ -115,7 +118,7 @@ func run(ctx context.Context, e env, args []string) int {
 		}
 	}()
 	if g.demo {
-		if _, err := core.EnsureDemo(); err != nil {
+		if err := prepareDemo(ctx, core, cmd); err != nil {
 			return report(e, err)
 		}
 	}
@@ -150,11 +153,12 @@ func report(e env, err error) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(e.stderr, "warden: %v\n", strings.TrimPrefix(err.Error(), "usage: "))
-		}
-		fmt.Fprint(e.stderr, usage)
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(e.stdout, usage)
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(e.stderr, "warden: %s (see warden --help)\n",
+			strings.TrimPrefix(err.Error(), "usage: "))
 		return 2
 	}
 	fmt.Fprintf(e.stderr, "warden: %s\n", oneLine(userMessage(err)))
@@ -177,10 +181,32 @@ func parseGlobals(args []string, stderr io.Writer) (globals, []string, error) {
 	return g, fl.Args(), nil
 }
 
+// prepareDemo sets up the demo organization. Commands that read the store sync it first when
+// it has never been synced, so `warden --demo events` shows the demo's history.
+func prepareDemo(ctx context.Context, core *Core, cmd string) error {
+	conn, err := core.EnsureDemo()
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "events", "connectors", "act", "actions":
+	default:
+		return nil
+	}
+	if cur, ok, err := core.store.Cursor(conn.OrgID); err == nil && ok && cur.Backfilled {
+		return nil
+	}
+	_, err = core.SyncConnector(ctx, conn.ID)
+	return err
+}
+
 // runWindow opens the desktop window. Closing it ends the process; the schedule keeps the
 // audit log current while it is open.
 func runWindow(ctx context.Context, core *Core, e env, g globals) error {
 	if err := core.StartSchedule(""); err != nil {
+		return err
+	}
+	if err := displayAvailable(e.getenv); err != nil {
 		return err
 	}
 	title := "Warden"
@@ -219,4 +245,14 @@ func selfTestNilDeref(ctx context.Context, stderr io.Writer) {
 			p.n++
 		}()
 	}
+}
+
+// displayAvailable refuses to open a window where GTK would panic for want of a display.
+func displayAvailable(getenv func(string) string) error {
+	if runtime.GOOS != "linux" || getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
+		return nil
+	}
+	return invalid("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are " +
+		"unset): run Warden in a desktop session, or use `warden serve` for a browser or " +
+		"`warden sync` headless")
 }

@@ -50,7 +50,7 @@ type slowFake struct {
 	opts   fake.Options
 	url    string
 	pages  atomic.Int64
-	delay  time.Duration
+	delay  atomic.Int64 // nanoseconds per events-stream response
 	closer func()
 }
 
@@ -58,11 +58,12 @@ func newSlowFake(t *testing.T, n int, delay time.Duration) *slowFake {
 	t.Helper()
 	opts := fake.Demo(1, time.Now())
 	opts.Events = fake.Generate(n, 1, time.Now().Add(-100*24*time.Hour))
-	sf := &slowFake{Server: fake.New(opts), opts: opts, delay: delay}
+	sf := &slowFake{Server: fake.New(opts), opts: opts}
+	sf.delay.Store(int64(delay))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/events-stream") {
 			sf.pages.Add(1)
-			time.Sleep(sf.delay)
+			time.Sleep(time.Duration(sf.delay.Load()))
 		}
 		sf.ServeHTTP(w, r)
 	}))
@@ -154,7 +155,7 @@ func TestKillDuringSyncLosesAndDuplicatesNothing(t *testing.T) {
 	}
 	t.Logf("killed after %d pages requested with %d events stored", sf.pages.Load(), distinct)
 
-	sf.delay = 0
+	sf.delay.Store(0)
 	if _, stderr, err := warden(t, dir, "", "sync", "--once"); err != nil {
 		t.Fatalf("resume sync: %v\n%s", err, stderr)
 	}
@@ -232,25 +233,57 @@ func TestEventsJSONContract(t *testing.T) {
 func TestBadInputExitsWithOneLine(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
-		name string
-		args []string
-		want string
+		name  string
+		args  []string
+		want  string
+		stdin string
 	}{
-		{"unknown command", []string{"frobnicate"}, "unknown command"},
+		{"unknown command", []string{"frobnicate"}, "unknown command", ""},
 		{"connect without key", []string{"connect", "--org", "abc123", "--expires",
-			time.Now().AddDate(0, 1, 0).Format("2006-01-02")}, "no API key"},
-		{"import missing file", []string{"import", "/nonexistent/page.json"}, "read"},
+			time.Now().AddDate(0, 1, 0).Format("2006-01-02")}, "no API key", ""},
+		{"import missing file", []string{"import", "/nonexistent/page.json"}, "read", ""},
+		{"usage error", []string{"events", "--limit", "abc"}, "see warden --help", ""},
+		{"expiry not a date", []string{"connect", "--org", "abc123", "--expires",
+			"06/01/2027"}, "not a date like", "some-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, stderr, err := warden(t, dir, "", tt.args...)
+			_, stderr, err := warden(t, dir, tt.stdin, tt.args...)
 			if err == nil {
 				t.Fatal("exit status 0")
 			}
-			first := strings.SplitN(stderr, "\n", 2)[0]
-			if !strings.HasPrefix(first, "warden: ") || !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr = %q, want a line containing %q", stderr, tt.want)
+			if !strings.HasPrefix(stderr, "warden: ") || strings.Count(stderr, "\n") != 1 ||
+				!strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr = %q, want one line containing %q", stderr, tt.want)
 			}
 		})
+	}
+}
+
+func TestImportChecksEveryFileBeforeStoring(t *testing.T) {
+	dir := t.TempDir()
+	good := "../../shared/fixtures/atlassian/events-stream-page-1.json"
+	bad := filepath.Join(t.TempDir(), "truncated.json")
+	if err := os.WriteFile(bad, []byte(`{"data":[{"id":"x","attributes":{`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, stderr, err := warden(t, dir, "", "import", good, bad)
+	if err == nil || !strings.Contains(stderr, "truncated.json") ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("import with a bad file: err %v, stderr %q; want one line naming the file",
+			err, stderr)
+	}
+	out, _, err := warden(t, dir, "", "events", "--json")
+	if err == nil && strings.TrimSpace(out) != "" {
+		t.Errorf("the good file was stored although the import failed:\n%s", out)
+	}
+
+	junk := filepath.Join(t.TempDir(), "junk.json")
+	if err := os.WriteFile(junk, []byte(`{"foo":1}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := warden(t, dir, "", "import", junk); err == nil {
+		t.Errorf("a file without events was accepted: %q", stderr)
 	}
 }

@@ -202,6 +202,12 @@ func (h *serveHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusForbidden, "Warden: cross-origin requests are refused.\n")
 		return
 	}
+	// Browsers label requests made by another site; such a request never belongs here, even
+	// with a valid cookie (the opening link, typed or clicked, is "none").
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		plain(w, http.StatusForbidden, "Warden: cross-site requests are refused.\n")
+		return
+	}
 
 	isCall := r.URL.Path == "/api/call"
 	switch {

@@ -138,6 +138,11 @@ func TestServeRefusesRequests(t *testing.T) {
 			withSession(r)
 			r.Header.Set("Origin", "http://127.0.0.1:9999")
 		}, http.StatusForbidden},
+		{"cross-site call with valid session and csrf", "POST", "/api/call", status,
+			func(r *http.Request) {
+				withCall(r)
+				r.Header.Set("Sec-Fetch-Site", "cross-site")
+			}, http.StatusForbidden},
 		{"GET on api", "GET", "/api/call", nil, withCall, http.StatusMethodNotAllowed},
 		{"POST on asset", "POST", "/index.html", nil, withCall, http.StatusMethodNotAllowed},
 		{"PUT on asset", "PUT", "/", nil, withSession, http.StatusMethodNotAllowed},

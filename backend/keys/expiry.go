@@ -22,7 +22,7 @@ var (
 func ParseExpiry(s string, now time.Time) (time.Time, error) {
 	day, err := time.ParseInLocation(time.DateOnly, s, now.Location())
 	if err != nil {
-		return time.Time{}, fmt.Errorf("expiry date must look like 2006-01-31: %w", err)
+		return time.Time{}, fmt.Errorf("expiry date %q is not a date like 2027-01-31", s)
 	}
 
 	expires := day.AddDate(0, 0, 1).Add(-time.Nanosecond)

@@ -79,3 +79,23 @@ func (s *Store) registerOrg(regKey []byte) ([]byte, error) {
 	})
 	return oid, mapErr(err)
 }
+
+// Orgs lists the organizations that have anything stored, such as events imported before any
+// connector existed.
+func (s *Store) Orgs() ([]string, error) {
+	var out []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		return iterPrefix(txn, []byte(pfxOrg), func(k, _ []byte) error {
+			rest := k[len(pfxOrg):]
+			n, w := binary.Uvarint(rest)
+			if w > 0 && n == uint64(len(rest)-w) {
+				out = append(out, string(rest[w:]))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list orgs: %w", err)
+	}
+	return out, nil
+}

@@ -313,6 +313,12 @@ func (s *Syncer) fetch(ctx context.Context, org string, src Source, cur store.Cu
 			return
 		}
 		next := atlassian.NextCursor(page.Meta, page.Links)
+		if next == params.Cursor && next != "" {
+			// A cursor that does not move would page forever; the list has ended as far as
+			// this run can tell, and the cursor is kept for the next poll.
+			s.o.Logger.Warn("events cursor did not advance, stopping this run")
+			next = ""
+		}
 		f := fetched{events: normalizePage(org, &page, overrides, s.o.Logger), next: next,
 			last: next == ""}
 		if f.last {

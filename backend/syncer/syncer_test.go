@@ -214,3 +214,39 @@ func TestDemoBackfillStoresEveryEvent(t *testing.T) {
 		t.Errorf("progress after sync: %+v", p)
 	}
 }
+
+// stuckSource answers every events-stream request with the same next cursor, as a broken
+// proxy or API might.
+type stuckSource struct{ calls int }
+
+func (s *stuckSource) EventsStream(context.Context, atlassian.StreamParams) (atlassian.EventPage,
+	error) {
+	s.calls++
+	return atlassian.EventPage{Meta: atlassian.Meta{Next: "same-cursor"}}, nil
+}
+func (*stuckSource) EventActions(context.Context) ([]atlassian.EventAction, error) {
+	return nil, nil
+}
+func (*stuckSource) Users(context.Context) ([]atlassian.User, error)     { return nil, nil }
+func (*stuckSource) Domains(context.Context) ([]atlassian.Domain, error) { return nil, nil }
+
+func TestCursorThatDoesNotAdvanceEndsTheRun(t *testing.T) {
+	st, err := store.Open(store.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src := &stuckSource{}
+	s := New(Options{Store: st})
+
+	if _, err := s.Run(context.Background(), "org", src); err != nil {
+		t.Fatal(err)
+	}
+	if src.calls != 2 {
+		t.Errorf("%d requests; want 2 (the first, then the repeat that is recognized)", src.calls)
+	}
+	cur, _, _ := st.Cursor("org")
+	if cur.Cursor != "same-cursor" {
+		t.Errorf("kept cursor %q, want the last one for the next poll", cur.Cursor)
+	}
+}
