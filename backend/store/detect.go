@@ -20,7 +20,6 @@ import (
 // reads them in (alerts by event time, state by kind). Keeping them under the org number means
 // a deleted org's detection state goes with it once det/ is listed in orgPrefixes.
 //
-// TODO(#3): add pfxDetect to orgPrefixes in keys.go so DeleteOrg drops detection records too.
 const pfxDetect = "det/"
 
 // DetectWrite is one change of a detection batch: Value nil deletes Key.
@@ -127,7 +126,8 @@ var ErrStop = errors.New("stop scan")
 // ScanEvents calls fn for the org's events with since <= time < until (zero bounds are open),
 // oldest first by event time, ties in insertion order. Detection replays history with it, so
 // it walks the primary keys forward and decodes each event once. e is reused between calls.
-func (s *Store) ScanEvents(org string, since, until time.Time, fn func(e *audit.Event) error) error {
+func (s *Store) ScanEvents(org string, since, until time.Time,
+	fn func(e *audit.Event) error) error {
 	oid, ok, err := s.orgID(org, false)
 	if err != nil || !ok {
 		return err

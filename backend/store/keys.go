@@ -30,7 +30,7 @@ const (
 // orgPrefixes are all kinds whose second component is the org, for DeleteOrg.
 var orgPrefixes = []string{
 	pfxEvent, pfxEventID, pfxIxUser, pfxIxIP, pfxIxAct, pfxIxCtry, pfxIxProd,
-	pfxDistinc, pfxCount, pfxCursor, pfxUser, pfxUserEm, pfxDomain, pfxAction,
+	pfxDistinc, pfxCount, pfxCursor, pfxUser, pfxUserEm, pfxDomain, pfxAction, pfxDetect,
 }
 
 // timeKeyLen is the size of an encoded event time inside keys, and suffixLen the size of the
