@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -98,4 +99,22 @@ export function isoDateIn(months) {
   const d = new Date();
   d.setMonth(d.getMonth() + months);
   return d.toISOString().slice(0, 10);
+}
+
+// closedPort returns a loopback port that nothing listens on (it was free a moment ago), for
+// tests of "the server cannot be reached".
+export async function closedPort() {
+  const srv = net.createServer();
+  await new Promise((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+// startDemo runs `warden --demo serve` on a fresh data directory and resolves with its URL.
+export async function startDemo(prefix = "warden-e2e-demo-") {
+  const child = start(["--demo", "--data-dir", tempDir(prefix), "serve", "--addr",
+    "127.0.0.1:0"], /(http:\/\/127\.0\.0\.1:\d+\/\S*)/);
+  const [, url] = await child.ready;
+  return { child, url };
 }

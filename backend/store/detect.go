@@ -19,7 +19,6 @@ import (
 // The detect package chooses the names; it builds them so that byte order is the order it
 // reads them in (alerts by event time, state by kind). Keeping them under the org number means
 // a deleted org's detection state goes with it once det/ is listed in orgPrefixes.
-//
 const pfxDetect = "det/"
 
 // DetectWrite is one change of a detection batch: Value nil deletes Key.

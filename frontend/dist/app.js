@@ -301,7 +301,9 @@
   // ---- navigation ------------------------------------------------------------------------
 
   function showPage(name) {
-    if (["activity", "users", "connectors"].indexOf(name) < 0) { name = "activity"; }
+    if (["activity", "users", "connectors"].indexOf(name) < 0 && !ext.pages[name]) {
+      name = "activity";
+    }
     state.page = name;
     document.querySelectorAll(".page").forEach(function (p) {
       p.hidden = p.id !== "page-" + name;
@@ -312,6 +314,7 @@
     if (name !== "activity") { closeDetail(); }
     if (name === "connectors") { renderConnectors(); }
     if (name === "users") { renderUsers(); }
+    if (ext.pages[name]) { ext.pages[name](); }
   }
 
   function routeFromHash() { showPage((location.hash || "").replace(/^#/, "")); }
@@ -483,6 +486,8 @@
     $("#detail-title").textContent = "Loading event\u2026";
     $("#detail-sub").textContent = id;
     clear($("#detail-fields"));
+    clear($("#detail-actions"));
+    $("#detail-actions").hidden = true;
     $("#detail-raw").textContent = "";
     call("GetEvent", state.orgId, id).then(function (d) {
       if (state.selectedId !== id) { return; }
@@ -602,6 +607,11 @@
     }
 
     $("#detail-raw").textContent = d.raw || "(the raw event was not stored)";
+
+    var acts = $("#detail-actions");
+    clear(acts);
+    ext.eventDetail.forEach(function (fn) { fn(d, acts); });
+    acts.hidden = !acts.firstChild;
   }
 
   // ---- users -----------------------------------------------------------------------------
@@ -638,7 +648,8 @@
         el("td", null, acct),
         el("td", null, badge(statusKind, capitalize(status))),
         el("td", {text: last ? fmtLocal(last).slice(0, 10) : "\u2014",
-          title: last ? fmtUTC(last) : ""})));
+          title: last ? fmtUTC(last) : ""}),
+        el("td", {class: "col-act"}, ext.userCell.map(function (fn) { return fn(u); }))));
     });
     $("#users-count").textContent = users.length ? fmtNum(users.length) + " users" : "";
     var empty = $("#users-empty");
@@ -804,6 +815,39 @@
       connResult("bad", "\u2717 " + errText(e));
     }).then(function () { setConnBusy(false); });
   }
+
+  // ---- extension points ------------------------------------------------------------------
+
+  // Feature files loaded after this one (governance.js, ...) plug in here instead of app.js
+  // knowing about them: a page of their own, a cell on each Users row, a block in the event
+  // detail panel. They reuse the helpers below so every page looks and escapes the same way.
+  var ext = {pages: {}, userCell: [], eventDetail: []};
+
+  window.Warden = {
+    $: $, el: el, append: append, clear: clear, call: call, badge: badge, errText: errText,
+    dash: dash, capitalize: capitalize, parseTime: parseTime, fmtLocal: fmtLocal,
+    fmtUTC: fmtUTC, fmtAgo: fmtAgo, fmtNum: fmtNum, timeValue: timeValue,
+    showBanner: showBanner, clearBanner: clearBanner,
+    orgId: function () { return state.orgId; },
+    page: function () { return state.page; },
+    users: function () { return (state.options && state.options.users) || []; },
+    currentConnector: currentConnector,
+    // syncNow starts a sync of the shown organization and follows its progress.
+    syncNow: function () {
+      var c = currentConnector();
+      return c ? call("SyncNow", c.id).then(watchSync, function () {}) : Promise.resolve();
+    },
+    // registerPage adds a left-nav page: #nav-<name> and #page-<name> in index.html, onShow
+    // called each time it is shown.
+    registerPage: function (name, onShow) {
+      ext.pages[name] = onShow;
+      if ((location.hash || "").replace(/^#/, "") === name) { showPage(name); }
+    },
+    // onUserRow adds content to the last cell of every Users row; fn(user) returns nodes.
+    onUserRow: function (fn) { ext.userCell.push(fn); renderUsers(); },
+    // onEventDetail fills the actions block of the event detail panel; fn(detail, container).
+    onEventDetail: function (fn) { ext.eventDetail.push(fn); }
+  };
 
   // ---- wiring ----------------------------------------------------------------------------
 
