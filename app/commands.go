@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -321,11 +322,15 @@ func runImport(core *Core, e env, args []string) error {
 
 	added := 0
 	for o, list := range byOrg {
-		n, err := core.store.PutEvents(o, list)
-		added += n
+		fresh, err := core.store.PutEventsNew(o, list)
+		added += len(fresh)
 		if err != nil {
 			return fmt.Errorf("store imported events: %w", err)
 		}
+		// Imported history goes through detection like synced history.
+		sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].Time.Before(fresh[j].Time) })
+		core.detectPage(o, fresh)
+		core.settleDetection(o)
 	}
 	fmt.Fprintf(e.stdout, "imported %d events (%d new, %d already stored", total, added,
 		total-skipped-added)

@@ -14,6 +14,8 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"warden/backend/atlassian"
+	"warden/backend/detect"
+	"warden/backend/geo"
 	"warden/backend/govern"
 	"warden/backend/keys"
 	"warden/backend/store"
@@ -46,6 +48,9 @@ type Core struct {
 	limiters *atlassian.LimiterPool
 	syncer   *syncer.Syncer
 	http     *http.Client
+	geo      *geo.DB
+	lists    *detect.GeoClassifier
+	detect   *detect.Engine
 
 	mu        sync.Mutex
 	demo      *demoOrg
@@ -97,8 +102,13 @@ func OpenCore(o CoreOptions) (*Core, error) {
 		limiters: atlassian.NewLimiterPool(atlassian.Budget{PerMinute: 1000, EventsPerMinute: 10}),
 		http:     &http.Client{Timeout: 60 * time.Second},
 	}
+	if err := c.openDetection(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	c.syncer = syncer.New(syncer.Options{
 		Store: st, Logger: o.Logger, Now: o.Now, Window: o.Window,
+		OnPage: c.detectPage,
 	})
 	return c, nil
 }
@@ -128,6 +138,9 @@ func (c *Core) Close() error {
 	c.bg.Wait()
 	if demo != nil {
 		demo.close()
+	}
+	if c.geo != nil {
+		_ = c.geo.Close()
 	}
 	return c.store.Close()
 }
@@ -212,6 +225,7 @@ func (c *Core) SyncConnector(ctx context.Context, id string) (syncer.Result, err
 	if errors.Is(err, syncer.ErrRunning) {
 		return res, err
 	}
+	c.settleDetection(conn.OrgID)
 	c.recordSync(conn.ID, err)
 	if err == nil {
 		c.log.Info("sync finished", "connector", conn.ID, "org", conn.OrgID,

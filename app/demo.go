@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"warden/backend/atlassian/fake"
+	"warden/backend/geo"
 )
 
 // The demo organization is served by the faithful fake API on a loopback port that this
@@ -48,6 +49,9 @@ func (c *Core) EnsureDemo() (Connector, error) {
 			return conn, err
 		}
 	}
+	// The demo's planted anonymous IP is only ever listed for the demo: the same address is an
+	// ordinary server in the shared fixtures.
+	c.lists.SetLists(geo.DemoLists())
 	return conn, c.ensureDemoServer()
 }
 

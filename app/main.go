@@ -35,6 +35,8 @@ Usage:
   warden [global flags] sync [--once]         sync every connector (on a schedule without --once)
   warden [global flags] events [--since DURATION|TIME] [--user ID|EMAIL] [--action KEY] [--json]
   warden [global flags] import FILE...        load saved API pages or newline-delimited JSON
+  warden [global flags] alerts [--status open|resolved] [--severity S] [--json]
+                                              print detected alerts, newest first
   warden [global flags] serve --addr 127.0.0.1:PORT
                                               serve the window's frontend to a local browser
   warden [global flags] act ACTION --user ID|EMAIL [--alert ID] [--dry-run] [--org ORG]
@@ -138,6 +140,8 @@ func run(ctx context.Context, e env, args []string) int {
 		err = runImport(core, e, rest)
 	case "serve":
 		err = runServe(ctx, core, e, rest)
+	case "alerts":
+		err = runAlerts(core, e, rest)
 	case "act":
 		err = runAct(core, e, rest)
 	case "actions":
@@ -189,7 +193,7 @@ func prepareDemo(ctx context.Context, core *Core, cmd string) error {
 		return err
 	}
 	switch cmd {
-	case "events", "connectors", "act", "actions":
+	case "events", "connectors", "alerts", "act", "actions":
 	default:
 		return nil
 	}

@@ -34,15 +34,32 @@ type Cursor struct {
 // cursor that covers them, so the page is fetched again; deduplication makes that replay store
 // nothing twice, which keeps the guarantee "nothing lost, nothing duplicated".
 func (s *Store) CommitPage(org string, events []audit.Event, cur Cursor) (added int, err error) {
+	fresh, err := s.CommitPageNew(org, events, cur)
+	return len(fresh), err
+}
+
+// CommitPageNew is CommitPage returning the events that were newly stored, in page order, so
+// that detection sees each event exactly once however often a page is fetched again.
+func (s *Store) CommitPageNew(org string, events []audit.Event, cur Cursor) ([]audit.Event,
+	error) {
 	val, err := json.Marshal(cur)
 	if err != nil {
-		return 0, fmt.Errorf("commit page: %w", err)
+		return nil, fmt.Errorf("commit page: %w", err)
 	}
-	added, err = s.writeEvents(org, events, val)
+	fresh, err := s.writeEventsNew(org, events, val)
 	if err != nil {
-		return added, fmt.Errorf("commit page: %w", err)
+		return fresh, fmt.Errorf("commit page: %w", err)
 	}
-	return added, nil
+	return fresh, nil
+}
+
+// PutEventsNew is PutEvents returning the newly stored events, for detection on imports.
+func (s *Store) PutEventsNew(org string, events []audit.Event) ([]audit.Event, error) {
+	fresh, err := s.writeEventsNew(org, events, nil)
+	if err != nil {
+		return fresh, fmt.Errorf("put events: %w", err)
+	}
+	return fresh, nil
 }
 
 // PutEvents stores events that are not stored yet, like CommitPage but without a cursor
@@ -56,26 +73,37 @@ func (s *Store) PutEvents(org string, events []audit.Event) (added int, err erro
 }
 
 func (s *Store) writeEvents(org string, events []audit.Event, cursor []byte) (int, error) {
+	fresh, err := s.writeEventsNew(org, events, cursor)
+	return len(fresh), err
+}
+
+func (s *Store) writeEventsNew(org string, events []audit.Event, cursor []byte) (
+	[]audit.Event, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 
 	if err := s.checkSpace(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	oid, _, err := s.orgID(org, true)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	known, err := s.distinctCache(org, oid)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	w := &pageWriter{org: org, oid: oid, cursor: cursor, known: known}
-	added, err := s.writeChunk(w, events, true)
+	_, err = s.writeChunk(w, events, true)
 	if time.Since(s.lastTrim) >= trimEvery {
 		s.trim()
 	}
-	return added, err
+	fresh := make([]audit.Event, len(w.kept))
+	for i, e := range w.kept {
+		fresh[i] = *e
+		fresh[i].Org = org
+	}
+	return fresh, err
 }
 
 // writeChunk commits events in one transaction, halving the chunk while Badger reports it too
@@ -137,6 +165,7 @@ func (s *Store) commitEvents(w *pageWriter, events []audit.Event, last bool) (in
 	for k, v := range w.newDistinct {
 		w.known[k] = v
 	}
+	w.kept = append(w.kept, w.fresh...)
 
 	if w.skipped > 0 {
 		s.log.Warn("Events without id skipped", "org", w.org, "count", w.skipped)
@@ -158,6 +187,8 @@ type pageWriter struct {
 	seq                                     uint64 // last sequence number handed out
 	evP, eidP, ixU, ixI, ixA, ixC, ixP, dvP []byte
 	added, skipped                          int
+	// fresh are the events this transaction adds; kept those of committed transactions.
+	fresh, kept []*audit.Event
 	newDistinct                             map[string]string
 }
 
@@ -168,7 +199,7 @@ func (w *pageWriter) reset(txn *badger.Txn, events []audit.Event, seq uint64) {
 		size += 512 + len(events[i].Raw) + 2*len(events[i].ID)
 	}
 	w.txn, w.buf, w.seq = txn, make([]byte, 0, size), seq
-	w.added, w.skipped, w.newDistinct = 0, 0, nil
+	w.added, w.skipped, w.newDistinct, w.fresh = 0, 0, nil, w.fresh[:0]
 	if w.evP == nil {
 		w.evP, w.eidP = orgKey(pfxEvent, w.oid), orgKey(pfxEventID, w.oid)
 		w.ixU, w.ixI = orgKey(pfxIxUser, w.oid), orgKey(pfxIxIP, w.oid)
@@ -222,6 +253,7 @@ func (w *pageWriter) add(e *audit.Event) error {
 		return err
 	}
 	w.added++
+	w.fresh = append(w.fresh, e)
 	return w.distinct(e)
 }
 

@@ -40,8 +40,8 @@ type Options struct {
 	Now      func() time.Time
 	Window   time.Duration // backfill window, at most MaxWindow; default MaxWindow
 	PageSize int           // events per page, default 500 (the events-stream maximum)
-	// OnPage, when set, is called after each committed page with the events it added, in
-	// commit order. Detection hooks in here.
+	// OnPage, when set, is called after each committed page with the events it newly stored,
+	// in page order, so each event reaches it once. Detection hooks in here.
 	OnPage func(org string, added []audit.Event)
 }
 
@@ -273,10 +273,11 @@ func (s *Syncer) pull(ctx context.Context, org string, src Source, cur store.Cur
 		if f.last {
 			next.Backfilled = true
 		}
-		added, err := s.o.Store.CommitPage(org, events, next)
+		fresh, err := s.o.Store.CommitPageNew(org, events, next)
 		if err != nil {
 			return fmt.Errorf("store page: %w", err)
 		}
+		added := len(fresh)
 		cur = next
 
 		res.Pages++
@@ -290,7 +291,7 @@ func (s *Syncer) pull(ctx context.Context, org string, src Source, cur store.Cur
 			}
 		})
 		if s.o.OnPage != nil && added > 0 {
-			s.o.OnPage(org, events)
+			s.o.OnPage(org, fresh)
 		}
 	}
 	return ctx.Err()

@@ -1,0 +1,59 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"warden/backend/audit"
+	"warden/backend/detect"
+	"warden/backend/geo"
+)
+
+// settleLag is how far behind the newest processed event detection decisions that wait for
+// more evidence (an organization-wide country change, say) are settled after a sync.
+const settleLag = 15 * time.Minute
+
+// openDetection opens the offline IP data and the detection engine. Missing IP databases are
+// not fatal: geo degrades to place names from the events themselves and logs why.
+func (c *Core) openDetection() error {
+	db, err := geo.Open(geo.Options{Logger: c.log})
+	if err != nil {
+		return fmt.Errorf("open IP databases: %w", err)
+	}
+	c.geo = db
+	c.lists = detect.NewClassifier(nil, geo.NewListSet())
+	eng, err := detect.New(detect.Options{
+		Store: c.store, Geo: detect.NewGeo(db), Classifier: c.lists,
+		Logger: c.log.With("component", "detect"), Now: c.o.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("start detection: %w", err)
+	}
+	c.detect = eng
+	return nil
+}
+
+// detectPage runs detection over the events a sync page newly stored, in the syncer's
+// goroutine, so backfilled and live events go through the same engine in the same order.
+func (c *Core) detectPage(org string, added []audit.Event) {
+	if err := c.detect.Process(org, added); err != nil {
+		c.log.Error("detection failed on a page", "org", org, "err", err)
+	}
+}
+
+// settleDetection writes detection state and settles pending decisions after a sync.
+func (c *Core) settleDetection(org string) {
+	if err := c.detect.DirectoryChanged(org); err != nil {
+		c.log.Warn("detection directory refresh failed", "org", org, "err", err)
+	}
+	if err := c.detect.Flush(org); err != nil {
+		c.log.Error("detection state flush failed", "org", org, "err", err)
+	}
+	cur, ok, err := c.store.Cursor(org)
+	if err != nil || !ok || cur.Watermark.IsZero() {
+		return
+	}
+	if err := c.detect.Settle(org, cur.Watermark.Add(-settleLag)); err != nil {
+		c.log.Error("detection settle failed", "org", org, "err", err)
+	}
+}
