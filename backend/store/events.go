@@ -189,7 +189,7 @@ type pageWriter struct {
 	added, skipped                          int
 	// fresh are the events this transaction adds; kept those of committed transactions.
 	fresh, kept []*audit.Event
-	newDistinct                             map[string]string
+	newDistinct map[string]string
 }
 
 // reset prepares w for one transaction over events.
