@@ -56,6 +56,7 @@ type Core struct {
 	demo      *demoOrg
 	cron      *cron.Cron
 	governors map[string]*govern.Service // by connector id
+	liveOrgs  map[string]bool            // orgs past their first backfill, see automation.go
 	bg        sync.WaitGroup
 }
 
@@ -221,6 +222,8 @@ func (c *Core) SyncConnector(ctx context.Context, id string) (syncer.Result, err
 		return syncer.Result{}, err
 	}
 
+	cur, ok, _ := c.store.Cursor(conn.OrgID)
+	c.setLive(conn.OrgID, ok && cur.Backfilled)
 	res, err := c.syncer.Run(ctx, conn.OrgID, cl)
 	if errors.Is(err, syncer.ErrRunning) {
 		return res, err

@@ -24,7 +24,7 @@ func (c *Core) openDetection() error {
 	c.lists = detect.NewClassifier(nil, geo.NewListSet())
 	eng, err := detect.New(detect.Options{
 		Store: c.store, Geo: detect.NewGeo(db), Classifier: c.lists,
-		Logger: c.log.With("component", "detect"), Now: c.o.Now,
+		Logger: c.log.With("component", "detect"), Now: c.o.Now, OnAlert: c.onAlert,
 	})
 	if err != nil {
 		return fmt.Errorf("start detection: %w", err)

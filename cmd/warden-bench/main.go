@@ -22,6 +22,8 @@ import (
 	"warden/backend/atlassian"
 	"warden/backend/atlassian/fake"
 	"warden/backend/audit"
+	"warden/backend/detect"
+	"warden/backend/geo"
 	"warden/backend/store"
 	"warden/backend/syncer"
 )
@@ -90,6 +92,16 @@ func report(events, backfill int) error {
 	fmt.Printf("pipeline / decode ratio      %10.2f            goal >= 0.50 %s\n", ratio,
 		verdict(ratio >= 0.5))
 
+	det, err := child("detect", work, events, backfill)
+	if err != nil {
+		return err
+	}
+	dratio := det.PerSecond / pipe.PerSecond
+	fmt.Printf("  + detection, all policies  %10.0f events/s   peak RSS %6.1f MB (pages held)\n",
+		det.PerSecond, det.PeakRSSMB)
+	fmt.Printf("detection / ingest ratio     %10.2f            goal >= 0.50 %s\n", dratio,
+		verdict(dratio >= 0.5))
+
 	bf, err := child("backfill", work, events, backfill)
 	if err != nil {
 		return err
@@ -142,7 +154,9 @@ func runPhase(phase, dir string, events, backfill int) error {
 	case "decode":
 		r, err = benchDecode(events)
 	case "pipeline":
-		r, err = benchPipeline(filepath.Join(dir, "pipeline"), events)
+		r, err = benchPipeline(filepath.Join(dir, "pipeline"), events, false)
+	case "detect":
+		r, err = benchPipeline(filepath.Join(dir, "detect"), events, true)
 	case "backfill":
 		r, err = benchBackfill(filepath.Join(dir, "backfill"), backfill)
 	case "fake":
@@ -194,7 +208,7 @@ func benchDecode(n int) (result, error) {
 
 // benchPipeline runs the real sync engine over recorded pages: decode and normalize on the
 // fetching side, store on the committing side, exactly as a backfill does minus the network.
-func benchPipeline(dir string, n int) (result, error) {
+func benchPipeline(dir string, n int, withDetection bool) (result, error) {
 	ps, err := pages(n)
 	if err != nil {
 		return result{}, err
@@ -205,9 +219,31 @@ func benchPipeline(dir string, n int) (result, error) {
 	}
 	defer st.Close()
 
-	s := syncer.New(syncer.Options{Store: st, PageSize: pageSize})
+	opts := syncer.Options{Store: st, PageSize: pageSize}
+	var eng *detect.Engine
+	if withDetection {
+		db, err := geo.Open(geo.Options{})
+		if err != nil {
+			return result{}, err
+		}
+		defer db.Close()
+		eng, err = detect.New(detect.Options{Store: st, Geo: detect.NewGeo(db),
+			Classifier: detect.NewClassifier(nil, geo.NewListSet())})
+		if err != nil {
+			return result{}, err
+		}
+		opts.OnPage = func(org string, added []audit.Event) {
+			if err := eng.Process(org, added); err != nil {
+				panic(err)
+			}
+		}
+	}
+	s := syncer.New(opts)
 	start := time.Now()
 	res, err := s.Run(context.Background(), "bench-org", recorded(ps))
+	if err == nil && eng != nil {
+		err = eng.Flush("bench-org")
+	}
 	if err != nil {
 		return result{}, err
 	}

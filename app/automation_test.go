@@ -1,0 +1,72 @@
+package app
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"warden/backend/detect"
+	"warden/backend/govern"
+	"warden/backend/keys"
+)
+
+func TestAutomationActsOnlyLiveAndWithTheStrongestAction(t *testing.T) {
+	c, err := OpenCore(CoreOptions{DataDir: t.TempDir(), Keychain: keys.Memory(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	conn, err := c.EnsureDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := conn.OrgID
+	auto := Automation{Actions: []string{"notify", "suspend"}, Simulate: true}
+	if err := c.SetAutomation(org, detect.PolicyImpossibleTravel, auto); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetAutomation(org, detect.PolicyImpossibleTravel,
+		Automation{Actions: []string{"restore"}}); err == nil {
+		t.Error("restore accepted as an automatic action")
+	}
+
+	// The backfill finds the planted attack but history must not trigger actions.
+	if _, err := c.SyncConnector(t.Context(), conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.bg.Wait()
+	g, _, err := c.governor(conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := g.List(govern.Filter{}); len(entries) != 0 {
+		t.Fatalf("a backfill triggered %d governance actions", len(entries))
+	}
+
+	alerts, err := c.detect.List(org, detect.Filter{Policy: detect.PolicyImpossibleTravel})
+	if err != nil || len(alerts) == 0 {
+		t.Fatalf("no impossible travel alert in the demo: %v", err)
+	}
+	al := alerts[0]
+	al.LastTime = time.Now()
+	c.setLive(org, true)
+	if err := c.automate(al); err != nil {
+		t.Fatal(err)
+	}
+
+	entries, err := g.List(govern.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want one: suspend contains notify", len(entries))
+	}
+	e := entries[0]
+	if e.Action != govern.Suspend || e.Status != govern.StatusWouldDo ||
+		e.Trigger != "policy:impossible_travel" || e.AlertID != al.ID {
+		t.Errorf("entry = %s %s %s alert %s; want a simulated suspend for the alert",
+			e.Action, e.Status, e.Trigger, e.AlertID)
+	}
+}
