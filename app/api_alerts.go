@@ -261,3 +261,34 @@ func sourceView(s geo.SourceInfo) SourceView {
 		Package: s.Package, Version: s.Version, BuildDate: s.BuildDate,
 		Attribution: s.Attribution}
 }
+
+// IPRanges returns the admin's IP ranges.
+func (a *API) IPRanges() ([]RangeInput, error) {
+	r, err := a.core.IPRanges()
+	if r == nil {
+		r = []RangeInput{}
+	}
+	return r, uiError(err)
+}
+
+// SaveIPRanges replaces the admin's IP ranges; overlapping ranges are refused with both named.
+func (a *API) SaveIPRanges(ranges []RangeInput) error {
+	return uiError(a.core.SaveIPRanges(ranges))
+}
+
+// IPLists returns the imported IP lists.
+func (a *API) IPLists() ([]IPList, error) {
+	l, err := a.core.IPLists()
+	if l == nil {
+		l = []IPList{}
+	}
+	return l, uiError(err)
+}
+
+// ImportIPList imports an IP list from a file path or a URL.
+func (a *API) ImportIPList(l IPList) (IPList, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	saved, err := a.core.ImportIPList(ctx, l)
+	return saved, uiError(err)
+}

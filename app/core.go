@@ -50,6 +50,7 @@ type Core struct {
 	http     *http.Client
 	geo      *geo.DB
 	lists    *detect.GeoClassifier
+	ipLists  *geo.ListSet
 	detect   *detect.Engine
 
 	mu        sync.Mutex
@@ -281,6 +282,13 @@ func (c *Core) StartSchedule(spec string) error {
 	cr := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	if _, err := cr.AddFunc(spec, func() { c.SyncInBackground("") }); err != nil {
 		return fmt.Errorf("parse sync schedule %q: %w", spec, err)
+	}
+	if _, err := cr.AddFunc("@every 6h", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		c.refreshLists(ctx)
+	}); err != nil {
+		return err
 	}
 
 	c.mu.Lock()

@@ -51,7 +51,7 @@ func (c *Core) EnsureDemo() (Connector, error) {
 	}
 	// The demo's planted anonymous IP is only ever listed for the demo: the same address is an
 	// ordinary server in the shared fixtures.
-	c.lists.SetLists(geo.DemoLists())
+	geo.AddDemoLists(c.ipLists)
 	return conn, c.ensureDemoServer()
 }
 

@@ -21,7 +21,11 @@ func (c *Core) openDetection() error {
 		return fmt.Errorf("open IP databases: %w", err)
 	}
 	c.geo = db
-	c.lists = detect.NewClassifier(nil, geo.NewListSet())
+	c.ipLists = geo.NewListSet()
+	c.lists = detect.NewClassifier(nil, c.ipLists)
+	if err := c.loadIPData(); err != nil {
+		return fmt.Errorf("load IP ranges and lists: %w", err)
+	}
 	eng, err := detect.New(detect.Options{
 		Store: c.store, Geo: detect.NewGeo(db), Classifier: c.lists,
 		Logger: c.log.With("component", "detect"), Now: c.o.Now, OnAlert: c.onAlert,

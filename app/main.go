@@ -39,6 +39,12 @@ Usage:
                                               print detected alerts, newest first
   warden [global flags] serve --addr 127.0.0.1:PORT
                                               serve the window's frontend to a local browser
+  warden [global flags] iprange [add --name N --category C --cidr CIDR[,CIDR] [--tag T]]
+                                              list or add IP ranges (corporate, vpn, cloud,
+                                              administrative, risky); overlaps are refused
+  warden [global flags] iplist [import --name N [--category C] [--tag T] --file F|--url U]
+                                              list or import IP lists (Tor exit list format or
+                                              one IP/CIDR a line); URL lists refresh every 6h
   warden [global flags] act ACTION --user ID|EMAIL [--alert ID] [--dry-run] [--org ORG]
                                               ACTION: notify, suspend, restore, reauth,
                                               revoke-tokens, deactivate, reactivate
@@ -142,6 +148,10 @@ func run(ctx context.Context, e env, args []string) int {
 		err = runServe(ctx, core, e, rest)
 	case "alerts":
 		err = runAlerts(core, e, rest)
+	case "iprange":
+		err = runIPRange(core, e, rest)
+	case "iplist":
+		err = runIPList(core, e, rest)
 	case "act":
 		err = runAct(core, e, rest)
 	case "actions":

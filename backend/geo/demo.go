@@ -20,10 +20,15 @@ const DemoTorListName = "Tor exit nodes (demo)"
 // fetches it when online.
 func DemoLists() *ListSet {
 	s := NewListSet()
+	AddDemoLists(s)
+	return s
+}
+
+// AddDemoLists adds the demo organization's lists to an existing set, beside the admin's own.
+func AddDemoLists(s *ListSet) {
 	prefixes, err := ParseList(strings.NewReader(demoTorExits))
 	if err != nil {
 		panic("geo: embedded demo list does not parse: " + err.Error()) // caught by tests
 	}
 	s.Add(DemoTorListName, CategoryRisky, "tor", prefixes)
-	return s
 }
