@@ -47,6 +47,7 @@ func runConnect(ctx context.Context, core *Core, e env, args []string) error {
 	fl.StringVar(&req.OrgID, "org", "", "organization ID")
 	fl.StringVar(&req.Expires, "expires", "", "key expiry date")
 	fl.StringVar(&req.APIBase, "api-base", e.getenv("WARDEN_API_BASE"), "API base URL")
+	fl.IntVar(&req.BackfillDays, "backfill-days", 180, "how many days the first sync reaches back")
 	if err := parse(fl, args); err != nil {
 		return err
 	}

@@ -108,6 +108,10 @@ func (c *Core) checkRequest(req *ConnectRequest) (time.Time, string, error) {
 	if req.APIKey == "" {
 		return time.Time{}, "", invalid("the API key is empty")
 	}
+	if req.BackfillDays < 0 || req.BackfillDays > 180 {
+		return time.Time{}, "", invalid("the backfill reaches 1 to 180 days back; Atlassian " +
+			"keeps the audit log for 180 days")
+	}
 	exp, err := keys.ParseExpiry(strings.TrimSpace(req.Expires), c.o.Now())
 	if err != nil {
 		return time.Time{}, "", invalid("key expiry: %v (Atlassian keys last at most one "+
@@ -179,6 +183,18 @@ func (c *Core) Connect(ctx context.Context, req ConnectRequest) (Connector, erro
 	}
 	if err := c.putConnector(conn); err != nil {
 		return Connector{}, err
+	}
+
+	// A first connection fixes where the backfill starts; reconnecting keeps the history.
+	if _, ok, err := c.store.Cursor(conn.OrgID); err == nil && !ok {
+		days := req.BackfillDays
+		if days == 0 {
+			days = 180
+		}
+		from := c.o.Now().UTC().Add(-time.Duration(days) * 24 * time.Hour)
+		if err := c.store.SetCursor(conn.OrgID, store.Cursor{From: from}); err != nil {
+			return conn, err
+		}
 	}
 	return conn, nil
 }

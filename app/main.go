@@ -30,6 +30,7 @@ const usage = `Warden protects an Atlassian cloud organization from your desktop
 Usage:
   warden [global flags]                       open the window
   warden [global flags] connect --name NAME --org ORG_ID --expires YYYY-MM-DD [--api-base URL]
+                        [--backfill-days 1-180]
                                               (API key on standard input or in WARDEN_API_KEY)
   warden [global flags] connectors            list connectors
   warden [global flags] sync [--once]         sync every connector (on a schedule without --once)

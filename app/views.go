@@ -12,6 +12,9 @@ type ConnectRequest struct {
 	APIKey  string `json:"api_key"`
 	Expires string `json:"expires"` // YYYY-MM-DD, at most one year ahead
 	APIBase string `json:"api_base,omitempty"`
+	// BackfillDays is how far back the first sync reaches: 1 to 180, default 180 (all that
+	// Atlassian keeps).
+	BackfillDays int `json:"backfill_days,omitempty"`
 }
 
 // TestResult is the answer of "Test connection".
