@@ -200,36 +200,13 @@ func (c *Client) Directories(ctx context.Context, accountID string) ([]Directory
 	if accountID != "" {
 		q.Set("accountId", accountID)
 	}
-	u := c.apiURL(c.v2("/directories"), q)
-
-	var all []Directory
-	seen := map[string]bool{}
-	for page := 0; ; page++ {
-		r := call{method: http.MethodGet, url: u}
-		body, err := c.read(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		dirs, next, err := decodeList[Directory](c, r.endpoint(), body)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, dirs...)
-
-		if next == "" {
-			return all, nil
-		}
+	first := call{method: http.MethodGet, url: c.apiURL(c.v2("/directories"), q)}
+	return collect[Directory](ctx, c, first, c.read, func(next string) (call, error) {
 		cur, err := bareCursor(next)
-		if err != nil {
-			return nil, malformed(r.endpoint(), err)
-		}
-		if seen[cur] || page >= maxPages {
-			return nil, malformed(r.endpoint(), errors.New("pagination does not end"))
-		}
-		seen[cur] = true
 		// v2: with a cursor every other parameter is discarded, so send the cursor alone.
-		u = c.apiURL(c.v2("/directories"), url.Values{"cursor": {cur}})
-	}
+		u := c.apiURL(c.v2("/directories"), url.Values{"cursor": {cur}})
+		return call{method: http.MethodGet, url: u}, err
+	})
 }
 
 // LookupUser finds one directory user by account id, or by email when the value has an "@",

@@ -87,12 +87,24 @@ func decodeList[T any](c *Client, ep string, body []byte) ([]T, string, error) {
 // to any other host is never followed (the key would go with it): its cursor parameter is sent
 // to our own endpoint instead. A bare next value is sent as cursor=<value>.
 func getAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	first := call{method: http.MethodGet, url: c.apiURL(path, nil)}
+	return collect[T](ctx, c, first, c.do, func(next string) (call, error) {
+		u, err := c.nextURL(path, next)
+		return call{method: http.MethodGet, url: u}, err
+	})
+}
+
+// collect pages through a list from first until next is empty. fetch sends one request and
+// following builds the request for a next value; a next that repeats, or a list that goes on
+// past maxPages, is malformed rather than an endless loop.
+func collect[T any](ctx context.Context, c *Client, first call,
+	fetch func(context.Context, call) ([]byte, error),
+	following func(next string) (call, error)) ([]T, error) {
 	var all []T
-	u := c.apiURL(path, nil)
 	seen := map[string]bool{}
+	r := first
 	for page := 0; ; page++ {
-		r := call{method: http.MethodGet, url: u}
-		body, err := c.do(ctx, r)
+		body, err := fetch(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -109,8 +121,9 @@ func getAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 			return nil, malformed(r.endpoint(), errors.New("pagination does not end"))
 		}
 		seen[next] = true
-		if u, err = c.nextURL(path, next); err != nil {
-			return nil, malformed(r.endpoint(), err)
+		endpoint := r.endpoint()
+		if r, err = following(next); err != nil {
+			return nil, malformed(endpoint, err)
 		}
 	}
 }

@@ -49,35 +49,15 @@ func (c *Client) usersV2(ctx context.Context) ([]User, error) {
 	}
 	q := searchBody{Expand: []string{"platformRoles", "productAccess"}, Limit: usersPageSize}
 	u := c.apiURL(c.v2("/directories/-/users/search"), nil)
-
-	var all []User
-	seen := map[string]bool{}
-	for page := 0; ; page++ {
+	request := func() call {
 		body, _ := json.Marshal(q)
-		r := call{method: http.MethodPost, url: u, body: body}
-		resp, err := c.do(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		users, next, err := decodeList[User](c, r.endpoint(), resp)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, users...)
-
-		if next == "" {
-			return all, nil
-		}
-		cur, err := bareCursor(next)
-		if err != nil {
-			return nil, malformed(r.endpoint(), err)
-		}
-		if seen[cur] || page >= maxPages {
-			return nil, malformed(r.endpoint(), errors.New("pagination does not end"))
-		}
-		seen[cur] = true
-		q.Cursor = cur
+		return call{method: http.MethodPost, url: u, body: body}
 	}
+	return collect[User](ctx, c, request(), c.do, func(next string) (call, error) {
+		cur, err := bareCursor(next)
+		q.Cursor = cur
+		return request(), err
+	})
 }
 
 // userV1 is a managed account of GET /admin/v1/orgs/{orgId}/users, in snake_case.
