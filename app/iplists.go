@@ -75,7 +75,7 @@ func buildRanges(in []RangeInput) (*geo.Ranges, error) {
 		}
 		gr := geo.Range{ID: fmt.Sprint(i + 1), Name: r.Name, Category: cat, Tags: r.Tags}
 		for _, s := range r.CIDRs {
-			p, err := parsePrefix(s)
+			p, err := geo.ParsePrefix(s)
 			if err != nil {
 				return nil, invalid("range %q: %q is not an IP address or CIDR", r.Name, s)
 			}
@@ -90,23 +90,10 @@ func buildRanges(in []RangeInput) (*geo.Ranges, error) {
 	return ranges, nil
 }
 
-func parsePrefix(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "/") {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	return p.Masked(), err
-}
-
 func parsePrefixes(in []string) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(in))
 	for _, s := range in {
-		if p, err := parsePrefix(s); err == nil {
+		if p, err := geo.ParsePrefix(s); err == nil {
 			out = append(out, p)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"warden/backend/geo"
 )
 
 // Settings returns the org's built-in policy settings.
@@ -166,19 +168,11 @@ func (e *Engine) Ranges(org string) ([]FeedbackRange, error) {
 }
 
 func parseCIDR(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "/") {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("bad IP or CIDR %q", s)
-		}
-		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
+	p, err := geo.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("bad CIDR %q", s)
+		return netip.Prefix{}, fmt.Errorf("bad IP or CIDR %q", strings.TrimSpace(s))
 	}
-	return p.Masked(), nil
+	return p, nil
 }
 
 // ExcludeUser adds a user to a built-in policy's exclusions.

@@ -17,8 +17,7 @@ import (
 // messy: blank, comment and unreadable lines are skipped, and the first bad line is reported
 // only when nothing at all parsed, since then the file is probably not a list.
 //
-// TODO(#3): importing a list from a URL on a schedule is not built yet; the app's scheduler is
-// to fetch it when online, parse it here and install it with ListSet.Add.
+// Lists fetched from a URL are refreshed by the app's scheduler, which parses them here.
 func ParseList(r io.Reader) ([]netip.Prefix, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
@@ -29,7 +28,7 @@ func ParseList(r io.Reader) ([]netip.Prefix, error) {
 		if !ok {
 			continue
 		}
-		p, err := parseEntry(tok)
+		p, err := ParsePrefix(tok)
 		if err != nil {
 			if firstBad == 0 {
 				firstBad, badText = n, tok
@@ -69,8 +68,10 @@ func listToken(line string) (string, bool) {
 	return tok, true
 }
 
-// parseEntry reads one address or network; a single address becomes a host network.
-func parseEntry(s string) (netip.Prefix, error) {
+// ParsePrefix reads one address or network as an admin types it; a single address becomes a
+// host network, and a network is masked to its canonical form.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
