@@ -44,5 +44,6 @@ dbus-run-session -- bash -c '
   set -euo pipefail
   echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   cd "$1/e2e"
-  node --test --test-concurrency=1 --test-reporter=spec activity.test.mjs demo.test.mjs governance.test.mjs
+  node --test --test-concurrency=1 --test-reporter=spec activity.test.mjs demo.test.mjs governance.test.mjs \
+    alerts.test.mjs
 ' test-e2e "$root"
