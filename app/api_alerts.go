@@ -292,3 +292,13 @@ func (a *API) ImportIPList(l IPList) (IPList, error) {
 	saved, err := a.core.ImportIPList(ctx, l)
 	return saved, uiError(err)
 }
+
+// GeoFiles returns the admin's own city databases, if any.
+func (a *API) GeoFiles() (GeoFiles, error) {
+	var f GeoFiles
+	_, err := a.core.store.GetJSON(geoFilesKey, &f)
+	return f, uiError(err)
+}
+
+// SetGeoFiles points Warden at a GeoLite2-City or DB-IP City database (used after a restart).
+func (a *API) SetGeoFiles(f GeoFiles) error { return uiError(a.core.SetGeoFiles(f)) }

@@ -16,6 +16,8 @@ type ActRequest struct {
 	User    string `json:"user"` // account id or email
 	AlertID string `json:"alert_id,omitempty"`
 	DryRun  bool   `json:"dry_run,omitempty"`
+	// CC are admins who get a copy of a notification.
+	CC []string `json:"cc,omitempty"`
 }
 
 // ActionInfo describes one governance action for the confirmation dialog.
@@ -93,8 +95,15 @@ func (c *Core) runAction(req ActRequest, trigger string) (govern.Entry, error) {
 	if err != nil {
 		return govern.Entry{}, uiError(err)
 	}
-	e, err := g.Run(ctx, govern.Request{Action: act, User: strings.TrimSpace(req.User),
-		AlertID: req.AlertID, Trigger: trigger, DryRun: req.DryRun})
+	r := govern.Request{Action: act, User: strings.TrimSpace(req.User), AlertID: req.AlertID,
+		Trigger: trigger, DryRun: req.DryRun, CC: req.CC}
+	if req.AlertID != "" {
+		// The notification template names the alert and its evidence.
+		if al, err := c.detect.Get(c.orgOfConnector(req.Org), req.AlertID); err == nil {
+			r.AlertTitle, r.Evidence = al.Title, strings.Join(al.Evidence, "\n")
+		}
+	}
+	e, err := g.Run(ctx, r)
 	if err != nil && e.ID == "" {
 		return e, uiError(err)
 	}
@@ -117,6 +126,12 @@ func (a *API) GovernanceLog(q LogQuery) ([]govern.Entry, error) {
 		entries = []govern.Entry{}
 	}
 	return entries, uiError(err)
+}
+
+// orgOfConnector is the organization of a connector reference, or "" when it has none.
+func (c *Core) orgOfConnector(ref string) string {
+	org, _ := c.orgOf(ref)
+	return org
 }
 
 func (c *Core) logFilter(q LogQuery) (govern.Filter, error) {

@@ -19,12 +19,14 @@ func runAct(core *Core, e env, args []string) error {
 	fl.StringVar(&req.AlertID, "alert", "", "alert id")
 	fl.StringVar(&req.Org, "org", "", "connector or organization")
 	fl.BoolVar(&req.DryRun, "dry-run", false, "send nothing; say what would be sent")
+	cc := fl.String("cc", "", "comma-separated admin addresses that get a copy of a notification")
 	if err := parse(fl, args[1:]); err != nil {
 		return err
 	}
 	if req.User == "" {
 		return fmt.Errorf("%w: act needs --user", errUsage)
 	}
+	req.CC = splitList(*cc)
 	if _, err := govern.ParseAction(req.Action); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

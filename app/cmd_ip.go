@@ -101,3 +101,26 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// runGeoDB points Warden at the admin's own city database, or shows the current one.
+func runGeoDB(core *Core, e env, args []string) error {
+	var f GeoFiles
+	fl := newFlags("geodb")
+	fl.StringVar(&f.CityMMDB, "city", "", "GeoLite2-City or DB-IP City .mmdb file")
+	fl.StringVar(&f.CityMMDBv6, "city6", "", "the IPv6 file of a database split by IP version")
+	if err := parse(fl, args); err != nil {
+		return err
+	}
+	if f.CityMMDB == "" && f.CityMMDBv6 == "" {
+		for _, s := range core.geo.Sources() {
+			fmt.Fprintf(e.stdout, "%-10s %s (%s) %s\n", s.Kind, s.Name, dash(s.Licence),
+				firstNonEmpty(s.File, s.Package))
+		}
+		return nil
+	}
+	if err := core.SetGeoFiles(f); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "city database saved; Warden uses it from its next start")
+	return nil
+}

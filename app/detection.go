@@ -16,9 +16,18 @@ const settleLag = 15 * time.Minute
 // openDetection opens the offline IP data and the detection engine. Missing IP databases are
 // not fatal: geo degrades to place names from the events themselves and logs why.
 func (c *Core) openDetection() error {
-	db, err := geo.Open(geo.Options{Logger: c.log})
+	var files GeoFiles
+	if _, err := c.store.GetJSON(geoFilesKey, &files); err != nil {
+		return err
+	}
+	db, err := geo.Open(geo.Options{Logger: c.log, CityMMDB: files.CityMMDB,
+		CityMMDBv6: files.CityMMDBv6})
 	if err != nil {
-		return fmt.Errorf("open IP databases: %w", err)
+		// A database the admin chose that has since moved must not keep Warden from starting.
+		c.log.Error("city database unusable, using the built-in data", "err", err)
+		if db, err = geo.Open(geo.Options{Logger: c.log}); err != nil {
+			return fmt.Errorf("open IP databases: %w", err)
+		}
 	}
 	c.geo = db
 	c.ipLists = geo.NewListSet()
@@ -34,6 +43,31 @@ func (c *Core) openDetection() error {
 		return fmt.Errorf("start detection: %w", err)
 	}
 	c.detect = eng
+	return nil
+}
+
+// geoFilesKey stores the admin's own IP databases.
+const geoFilesKey = "settings/geo-files"
+
+// GeoFiles are the admin's own city databases (GeoLite2-City or DB-IP City), which give
+// coordinates and accuracy radii per IP instead of per city name.
+type GeoFiles struct {
+	CityMMDB   string `json:"city_mmdb,omitempty"`
+	CityMMDBv6 string `json:"city_mmdb_v6,omitempty"`
+}
+
+// SetGeoFiles checks that the databases open and uses them from now on.
+func (c *Core) SetGeoFiles(f GeoFiles) error {
+	db, err := geo.Open(geo.Options{Logger: c.log, CityMMDB: f.CityMMDB,
+		CityMMDBv6: f.CityMMDBv6})
+	if err != nil {
+		return invalid("cannot use that database: %v", err)
+	}
+	db.Close()
+	if err := c.store.PutJSON(geoFilesKey, f); err != nil {
+		return err
+	}
+	// Detection keeps its open databases until restart; lookups stay consistent meanwhile.
 	return nil
 }
 

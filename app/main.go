@@ -46,6 +46,8 @@ Usage:
   warden [global flags] iplist [import --name N [--category C] [--tag T] --file F|--url U]
                                               list or import IP lists (Tor exit list format or
                                               one IP/CIDR a line); URL lists refresh every 6h
+  warden [global flags] geodb [--city FILE.mmdb [--city6 FILE.mmdb]]
+                                              show the IP data, or use your own city database
   warden [global flags] act ACTION --user ID|EMAIL [--alert ID] [--dry-run] [--org ORG]
                                               ACTION: notify, suspend, restore, reauth,
                                               revoke-tokens, deactivate, reactivate
@@ -153,6 +155,8 @@ func run(ctx context.Context, e env, args []string) int {
 		err = runIPRange(core, e, rest)
 	case "iplist":
 		err = runIPList(core, e, rest)
+	case "geodb":
+		err = runGeoDB(core, e, rest)
 	case "act":
 		err = runAct(core, e, rest)
 	case "actions":
