@@ -302,3 +302,6 @@ func (a *API) GeoFiles() (GeoFiles, error) {
 
 // SetGeoFiles points Warden at a GeoLite2-City or DB-IP City database (used after a restart).
 func (a *API) SetGeoFiles(f GeoFiles) error { return uiError(a.core.SetGeoFiles(f)) }
+
+// DeleteIPList removes an imported IP list.
+func (a *API) DeleteIPList(name string) error { return uiError(a.core.DeleteIPList(name)) }

@@ -116,14 +116,22 @@ func (c *Core) automate(al detect.Alert) error {
 	return errors.Join(errs...)
 }
 
-// Automations returns every built-in policy's automatic actions for an organization.
+// Automations returns the automatic actions of every built-in and custom policy.
 func (a *API) Automations(org string) (map[string]Automation, error) {
 	org, err := a.core.orgOf(org)
 	if err != nil {
 		return map[string]Automation{}, nil
 	}
+	ids := append([]string(nil), detect.BuiltinPolicies...)
+	custom, err := a.core.detect.CustomPolicies(org)
+	if err != nil {
+		return nil, uiError(err)
+	}
+	for _, p := range custom {
+		ids = append(ids, p.ID)
+	}
 	out := map[string]Automation{}
-	for _, id := range detect.BuiltinPolicies {
+	for _, id := range ids {
 		auto, err := a.core.Automation(org, id)
 		if err != nil {
 			return nil, uiError(err)

@@ -27,6 +27,21 @@ func TestAutomationActsOnlyLiveAndWithTheStrongestAction(t *testing.T) {
 	if err := c.SetAutomation(org, detect.PolicyImpossibleTravel, auto); err != nil {
 		t.Fatal(err)
 	}
+	custom, err := c.detect.SaveCustom(org, detect.CustomPolicy{Name: "Token created",
+		Enabled: true, Severity: detect.SeverityLow,
+		Filters: []detect.Condition{{Field: "action", Op: "equals",
+			Values: []string{"api_token_created"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetAutomation(org, custom.ID, Automation{Actions: []string{"notify"},
+		Simulate: true}); err != nil {
+		t.Fatal(err)
+	}
+	autos, err := NewAPI(c).Automations(org)
+	if err != nil || len(autos[custom.ID].Actions) != 1 {
+		t.Errorf("custom policy automation not listed: %v %v", autos[custom.ID], err)
+	}
 	if err := c.SetAutomation(org, detect.PolicyImpossibleTravel,
 		Automation{Actions: []string{"restore"}}); err == nil {
 		t.Error("restore accepted as an automatic action")

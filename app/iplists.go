@@ -227,3 +227,12 @@ func (c *Core) refreshLists(ctx context.Context) {
 		}
 	}
 }
+
+// DeleteIPList stops using an imported list and forgets it.
+func (c *Core) DeleteIPList(name string) error {
+	if err := c.store.DeleteJSON(ipListsPrefix + name); err != nil {
+		return err
+	}
+	c.ipLists.Remove(name)
+	return nil
+}

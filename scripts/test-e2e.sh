@@ -45,5 +45,5 @@ dbus-run-session -- bash -c '
   echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   cd "$1/e2e"
   node --test --test-concurrency=1 --test-reporter=spec activity.test.mjs demo.test.mjs governance.test.mjs \
-    alerts.test.mjs
+    alerts.test.mjs automation.test.mjs
 ' test-e2e "$root"

@@ -324,6 +324,21 @@
     field("Undo", "undo", d.undo);
     append(body, dl);
 
+    // A copy of the notification can go to other admins, so they know the user was told.
+    if (p.verdict === "ready" && m.action === "notify") {
+      append(body, el("div", {class: "field gov-cc"},
+        el("label", {for: "gov-cc", text: "Also send a copy to (optional)"}),
+        el("input", {id: "gov-cc", type: "text", spellcheck: "false", autocomplete: "off",
+          placeholder: "admin emails, comma-separated", oninput: function (ev) {
+            ev.target.classList.remove("invalid");
+            var hint = $("#gov-cc-hint");
+            hint.className = "hint";
+            hint.textContent = "They get the same email as " + name + ".";
+          }}),
+        el("span", {class: "hint", id: "gov-cc-hint", text: "They get the same email as " +
+          name + "."})));
+    }
+
     var steps = p.steps || [];
     append(body, el("h3", {id: "gov-steps-title", text: p.verdict === "ready"
       ? "Calls Warden will make" : "Calls Warden would have made"}));
@@ -390,8 +405,24 @@
     btn.textContent = dry ? "Recording the dry run\u2026" : "Sending\u2026";
     $("#gov-dry").disabled = true;
     var t = m.plan.target || {};
+    var ccBox = $("#gov-cc");
+    var cc = ccBox ? ccBox.value.split(/[,;\s]+/).filter(Boolean) : [];
+    var bad = cc.filter(function (a) { return !/^[^@\s]+@[^@\s]+$/.test(a); });
+    if (bad.length) {
+      m.busy = false;
+      $("#gov-dry").disabled = false;
+      updateConfirm();
+      ccBox.classList.add("invalid");
+      var hint = $("#gov-cc-hint");
+      hint.className = "hint hint-bad";
+      hint.textContent = "\u201c" + bad[0] + "\u201d is not an email address.";
+      ccBox.focus();
+      return;
+    }
+    if (ccBox) { ccBox.disabled = true; }
     call("RunAction", {org: W.orgId(), action: m.action,
-      user: t.accountId || m.ref.id || m.ref.email, alert_id: m.alertId, dry_run: dry})
+      user: t.accountId || m.ref.id || m.ref.email, alert_id: m.alertId, dry_run: dry,
+      cc: cc.length ? cc : undefined})
       .then(function (entry) {
         if (gov.modal !== m) { return; }
         renderOutcome(m, entry || {});
@@ -431,7 +462,10 @@
       "data-status": e.status},
     el("div", {class: "outcome-head"}, statusBadge(e),
       el("strong", {text: HEADLINES[e.status] || e.status})),
-    e.reason ? el("div", {class: "outcome-reason", text: e.reason}) : null);
+    e.reason ? el("div", {class: "outcome-reason", text: e.reason}) : null,
+    m.action === "notify" && e.recipients && e.recipients.length
+      ? el("div", {class: "small", id: "gov-recipients", text: (e.status === "done"
+        ? "Sent to " : "Recipients: ") + e.recipients.join(", ")}) : null);
 
     if (e.httpStatus || e.errorBody || (e.error && e.status === "failed")) {
       var dl = el("dl", {class: "fields"});

@@ -1,7 +1,8 @@
-// Warden policies UI: the seven built-in policies (enable, sensitivity, learning, scope), the
-// custom activity policies with a form builder and a simulation over stored history, the
-// activity mapping table, and the About page with the offline data sources and their
-// licences. Like app.js it inserts data as text only.
+// Warden policies UI: the seven built-in policies (enable, sensitivity, learning, scope, and
+// the automatic response), the custom activity policies with a form builder, a simulation over
+// stored history and their own automatic response, the activity mapping table, and the About
+// page with the offline data sources and their licences. Like app.js it inserts data as text
+// only.
 (function () {
   "use strict";
 
@@ -65,11 +66,21 @@
 
   var IP_CATEGORIES = ["corporate", "vpn", "cloud", "administrative", "risky"];
 
+  // The actions a policy may take by itself, weakest first. Restore and reactivate undo an
+  // action, so the backend refuses them as automatic responses and they are not offered.
+  var AUTO_ACTIONS = [
+    ["notify", "Notify the user", "an email telling them what was seen"],
+    ["reauth", "Require sign-in again", "ends their Atlassian sessions"],
+    ["revoke-tokens", "Revoke API tokens", "their personal API tokens stop working"],
+    ["suspend", "Suspend access", "no product access until restored; includes notify"],
+    ["deactivate", "Deactivate the account", "the whole Atlassian account, managed users only"]];
+
   var pol = {
     org: "",
     builtin: [],
     custom: [],
     mappings: [],
+    auto: {}, // policy key (built-in id or custom policy id) -> {actions, simulate, ...}
     editing: null // the custom policy being edited (id, or "" for a new one)
   };
 
@@ -80,14 +91,30 @@
     pol.org = org;
     var box = $("#builtin-policies");
     box.setAttribute("data-loading", "true");
-    var a = call("Policies", org).then(function (list) {
+    var autos = loadAutomations();
+    var a = autos.then(function () { return call("Policies", org); }).then(function (list) {
       if (org !== W.orgId()) { return; }
       pol.builtin = list || [];
       renderBuiltin();
     }, function (e) { W.showBanner("policies", "Cannot load the policies", e); });
-    var b = loadCustom();
+    var b = autos.then(loadCustom);
     var c = loadMappings();
     return Promise.all([a, b, c]).then(function () { box.removeAttribute("data-loading"); });
+  }
+
+  // loadAutomations reads the automatic responses before the policies are drawn, so no card
+  // shows "Off" for a policy that acts.
+  function loadAutomations() {
+    var org = W.orgId();
+    if (!org) { pol.auto = {}; return Promise.resolve(); }
+    // TODO(#3): the facade's Automations answers for the built-in policies only, so a custom
+    // policy's saved response shows as Off after a reload until it also lists custom ids.
+    return call("Automations", org).then(function (m) {
+      if (org === W.orgId()) { pol.auto = m || {}; }
+    }, function (e) {
+      pol.auto = {};
+      W.showBanner("policies", "Cannot load the automatic responses", e);
+    });
   }
 
   function renderBuiltin() {
@@ -163,8 +190,136 @@
       el("div", {class: "form-actions"},
         el("button", {type: "submit", class: "btn btn-primary btn-small", text: "Save"}),
         el("span", {class: "hint", text: "Exclusion wins over inclusion. Built-in groups: " +
-          "org-admins, managed, unmanaged, synced, department:<name>."}))));
+          "org-admins, managed, unmanaged, synced, department:<name>."}))),
+    autoDetails(p.id));
     return card;
+  }
+
+  // ---- automatic responses ---------------------------------------------------------------
+
+  function autoOf(key) {
+    var a = pol.auto[key] || {};
+    return {actions: a.actions || [], simulate: !!a.simulate,
+      allow_protected: !!a.allow_protected};
+  }
+
+  function actionLabel(name) {
+    for (var i = 0; i < AUTO_ACTIONS.length; i++) {
+      if (AUTO_ACTIONS[i][0] === name) { return AUTO_ACTIONS[i][1]; }
+    }
+    return name;
+  }
+
+  // autoSummary says in a few words what a policy does by itself.
+  function autoSummary(a) {
+    if (!a.actions.length) { return "Off"; }
+    return a.actions.map(actionLabel).join(", ") + (a.simulate ? " (simulation)" : "");
+  }
+
+  function autoBadge(a) {
+    if (!a.actions.length) { return badge("neutral", "Off"); }
+    return a.simulate ? badge("neutral", "Simulation", autoSummary(a))
+      : badge("warn", "Acts", autoSummary(a));
+  }
+
+  // autoDetails is the collapsed "Automatic response" part of a policy card. It is a button,
+  // not a second <details>, so the card keeps one summary (its settings).
+  function autoDetails(key) {
+    var a = autoOf(key);
+    var sum = el("span", {class: "auto-sum"});
+    function show(x) {
+      clear(sum);
+      append(sum, autoBadge(x), x.actions.length ? " " + x.actions.map(actionLabel)
+        .join(", ") : null);
+    }
+    show(a);
+    var body = autoBlock(key, show);
+    body.hidden = true;
+    var toggle = el("button", {type: "button", class: "auto-toggle", "aria-expanded": "false",
+      onclick: function () {
+        body.hidden = !body.hidden;
+        toggle.setAttribute("aria-expanded", body.hidden ? "false" : "true");
+      }}, el("span", {class: "auto-caret", "aria-hidden": "true"}), "Automatic response: ",
+    sum);
+    return el("div", {class: "pol-auto", "data-auto-policy": key}, toggle, body);
+  }
+
+  // autoBlock edits one policy's automatic response; key is a built-in policy id or a custom
+  // policy's id. onSaved(auto) lets the caller redraw its summary.
+  function autoBlock(key, onSaved) {
+    var a = autoOf(key);
+    // A policy that never acted starts in simulation: the first week shows what it would do.
+    var simulate = a.actions.length ? a.simulate : true;
+    var id = "auto-" + key.replace(/[^A-Za-z0-9_-]/g, "_");
+    var state = el("span", {class: "auto-state small", role: "status"});
+    var warn = el("div", {class: "auto-warn small", hidden: !a.allow_protected},
+      el("strong", {text: "Careful: "}), "a policy could then suspend the admins who would " +
+      "restore access, or the account Warden connects with. Keep another admin outside " +
+      "this policy's scope.");
+    var protectedBox = el("input", {type: "checkbox", class: "auto-protected",
+      id: id + "-protected", checked: a.allow_protected, onchange: function (ev) {
+        warn.hidden = !ev.target.checked;
+      }});
+    var simBox = el("input", {type: "checkbox", class: "auto-simulate", id: id + "-simulate",
+      checked: simulate});
+    var block = el("div", {class: "auto-block", "data-auto-policy": key},
+      el("div", {class: "auto-title", text: "When this policy raises an alert"}),
+      el("div", {class: "auto-actions"}, AUTO_ACTIONS.map(function (x) {
+        return el("label", {class: "check auto-action", title: x[2]},
+          el("input", {type: "checkbox", class: "auto-act", value: x[0],
+            id: id + "-" + x[0], checked: a.actions.indexOf(x[0]) >= 0}),
+          el("span", null, el("span", {class: "auto-action-name", text: x[1]}),
+            el("span", {class: "auto-action-sub", text: x[2]})));
+      })),
+      el("label", {class: "check auto-sim"},
+        el("span", {class: "switch"}, simBox,
+          el("span", {class: "switch-ui", "aria-hidden": "true"})),
+        el("span", {text: "Simulation: record what would have been done, don\u2019t act"})),
+      el("label", {class: "check auto-prot"}, protectedBox,
+        el("span", {text: "Also act on org admins and the connector\u2019s own account"})),
+      warn,
+      el("p", {class: "hint auto-note", text: "Automation acts only on alerts found after " +
+        "the first history download, at most a day old; when several actions apply the " +
+        "strongest wins (suspend contains notify)."}),
+      el("div", {class: "form-actions"},
+        el("button", {type: "button", class: "btn btn-primary btn-small auto-save",
+          text: "Save automatic response", onclick: function () {
+            saveAuto(key, block).catch(function () { /* shown beside the button */ });
+          }}),
+        state));
+    block.onSaved = onSaved;
+    block.addEventListener("change", function () {
+      block.setAttribute("data-dirty", "true");
+      state.className = "auto-state small";
+      state.textContent = "Not saved yet";
+    });
+    return block;
+  }
+
+  function saveAuto(key, block) {
+    var auto = {actions: [],
+      simulate: block.querySelector(".auto-simulate").checked,
+      allow_protected: block.querySelector(".auto-protected").checked};
+    block.querySelectorAll(".auto-act").forEach(function (c) {
+      if (c.checked) { auto.actions.push(c.value); }
+    });
+    var state = block.querySelector(".auto-state");
+    state.className = "auto-state small";
+    state.textContent = "Saving\u2026";
+    block.removeAttribute("data-saved");
+    return call("SetAutomation", W.orgId(), key, auto).then(function () {
+      block.removeAttribute("data-dirty");
+      pol.auto[key] = auto;
+      state.className = "auto-state small ok";
+      state.textContent = "\u2713 Saved: " + (auto.actions.length ? autoSummary(auto)
+        : "no automatic response");
+      block.setAttribute("data-saved", "true");
+      if (block.onSaved) { block.onSaved(autoOf(key)); }
+    }, function (e) {
+      state.className = "auto-state small bad";
+      state.textContent = "\u2717 " + W.errText(e);
+      throw e;
+    });
   }
 
   function savePolicy(p, card) {
@@ -240,7 +395,10 @@
           el("span", {class: "cell-sub mono", text: p.id})),
         el("td", {title: summary(p)}, el("span", {class: "cell-wrap", text: summary(p)})),
         el("td", null, sevBadge(p.severity)),
-        el("td", null, p.enabled ? badge("ok", "Enabled") : badge("neutral", "Disabled")),
+        el("td", null, p.enabled ? badge("ok", "Enabled") : badge("neutral", "Disabled"),
+          autoOf(p.id).actions.length ? el("span", {class: "cell-sub auto-cell",
+            title: "Automatic response: " + autoSummary(autoOf(p.id)),
+            text: autoOf(p.id).simulate ? "Auto: simulation" : "Auto: acts"}) : null),
         el("td", {class: "pcol-act"},
           el("button", {type: "button", class: "btn btn-small", text: "Edit",
             onclick: function () { openForm(p); }}),
@@ -421,6 +579,10 @@
       el("label", {class: "check cp-enabled"}, el("input", {type: "checkbox",
         id: "cp-enabled", checked: !!p.enabled}),
       " Enabled: raise real alerts for new events"),
+      el("h3", {text: "Automatic response"}),
+      p.id ? autoBlock(p.id, function () { renderCustom(); })
+        : el("p", {class: "hint", id: "cp-auto-later", text: "Save the policy first; its " +
+          "automatic response is set here once it has an id."}),
       el("div", {id: "cp-error", class: "cp-error", role: "alert", hidden: true}),
       el("div", {class: "form-actions"},
         el("button", {type: "button", class: "btn", id: "cp-simulate",
@@ -576,7 +738,13 @@
     showError(problem);
     if (problem) { return; }
     setBusy(true);
-    call("SaveCustomPolicy", W.orgId(), p).then(function (saved) {
+    // An edited but unsaved automatic response is saved with the policy, not silently lost.
+    var auto = document.querySelector("#cp-form .auto-block[data-dirty]");
+    var first = auto ? saveAuto(auto.getAttribute("data-auto-policy"), auto)
+      : Promise.resolve();
+    first.then(function () {
+      return call("SaveCustomPolicy", W.orgId(), p);
+    }).then(function (saved) {
       closeForm();
       return loadCustom().then(function () {
         var row = document.querySelector("#custom-policies tr[data-custom-id=\"" +
@@ -730,6 +898,11 @@
       append($("#map-filter-cat"), el("option", {value: c[0], text: c[1]}));
     });
     W.registerPage("policies", onShow);
+    // The organization is known only once Status answers (a reload on #policies shows the
+    // page before that), and the picker can change it: the page follows.
+    setInterval(function () {
+      if (W.page() === "policies" && pol.org !== W.orgId()) { onShow(); }
+    }, 1000);
     W.registerPage("about", loadAbout);
   }
 
