@@ -107,8 +107,6 @@
   function loadAutomations() {
     var org = W.orgId();
     if (!org) { pol.auto = {}; return Promise.resolve(); }
-    // TODO(#3): the facade's Automations answers for the built-in policies only, so a custom
-    // policy's saved response shows as Off after a reload until it also lists custom ids.
     return call("Automations", org).then(function (m) {
       if (org === W.orgId()) { pol.auto = m || {}; }
     }, function (e) {
