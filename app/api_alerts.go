@@ -111,6 +111,17 @@ func (a *API) ResolveAlert(org, id string, r ResolveRequest) (detect.Alert, erro
 	if err != nil {
 		return detect.Alert{}, uiError(err)
 	}
+	cur, err := a.core.detect.Get(org, id)
+	if err != nil {
+		return detect.Alert{}, uiError(err)
+	}
+	if cur.Resolution != nil && cur.Status != "open" {
+		// Another window (or admin) got there first; overwriting their verdict would lose it.
+		return cur, uiError(invalid("this alert was already resolved as %s by %s at %s; "+
+			"reopen it to change the verdict", strings.ReplaceAll(cur.Resolution.As, "_", " "),
+			firstNonEmpty(cur.Resolution.By, "an admin"),
+			cur.Resolution.At.UTC().Format("2006-01-02 15:04 UTC")))
+	}
 	if r.Feedback != nil && r.Feedback.Kind != "" {
 		if err := a.core.detect.ApplyFeedback(org, id, *r.Feedback); err != nil {
 			return detect.Alert{}, uiError(invalid("%v", err))

@@ -91,19 +91,25 @@ func (c *Core) runAction(req ActRequest, trigger string) (govern.Entry, error) {
 	if err != nil {
 		return govern.Entry{}, uiError(invalid("%v", err))
 	}
-	g, _, err := c.governor(req.Org)
+	g, conn, err := c.governor(req.Org)
 	if err != nil {
 		return govern.Entry{}, uiError(err)
 	}
 	r := govern.Request{Action: act, User: strings.TrimSpace(req.User), AlertID: req.AlertID,
 		Trigger: trigger, DryRun: req.DryRun, CC: req.CC}
 	if req.AlertID != "" {
-		// The notification template names the alert and its evidence.
-		if al, err := c.detect.Get(c.orgOfConnector(req.Org), req.AlertID); err == nil {
-			r.AlertTitle, r.Evidence = al.Title, strings.Join(al.Evidence, "\n")
+		// The notification template names the alert and its evidence; the log links it.
+		al, err := c.detect.Get(conn.OrgID, req.AlertID)
+		if err != nil {
+			return govern.Entry{}, uiError(invalid("no alert %q in %s", req.AlertID,
+				conn.OrgName))
 		}
+		r.AlertTitle, r.Evidence = al.Title, strings.Join(al.Evidence, "\n")
 	}
 	e, err := g.Run(ctx, r)
+	if conn.Demo && !req.DryRun {
+		c.saveDemoState()
+	}
 	if err != nil && e.ID == "" {
 		return e, uiError(err)
 	}
@@ -128,12 +134,6 @@ func (a *API) GovernanceLog(q LogQuery) ([]govern.Entry, error) {
 	return entries, uiError(err)
 }
 
-// orgOfConnector is the organization of a connector reference, or "" when it has none.
-func (c *Core) orgOfConnector(ref string) string {
-	org, _ := c.orgOf(ref)
-	return org
-}
-
 func (c *Core) logFilter(q LogQuery) (govern.Filter, error) {
 	f := govern.Filter{User: q.User, Limit: q.Limit}
 	if q.Action != "" {
@@ -143,7 +143,15 @@ func (c *Core) logFilter(q LogQuery) (govern.Filter, error) {
 		}
 		f.Action = act
 	}
-	f.Status = govern.Status(q.Status)
+	switch st := govern.Status(q.Status); st {
+	case "", govern.StatusPending, govern.StatusDone, govern.StatusAlreadyDone,
+		govern.StatusRefused, govern.StatusFailed, govern.StatusWouldDo,
+		govern.StatusInterrupted:
+		f.Status = st
+	default:
+		return f, invalid("status must be one of done, already_done, refused, failed, " +
+			"would_do, pending, interrupted")
+	}
 	if q.Since != "" {
 		t, err := parseSince(q.Since, c.o.Now())
 		if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +84,35 @@ func TestAutomationActsOnlyLiveAndWithTheStrongestAction(t *testing.T) {
 		e.Trigger != "policy:impossible_travel" || e.AlertID != al.ID {
 		t.Errorf("entry = %s %s %s alert %s; want a simulated suspend for the alert",
 			e.Action, e.Status, e.Trigger, e.AlertID)
+	}
+}
+
+func TestResolvingTwiceKeepsTheFirstVerdict(t *testing.T) {
+	c := newTestCore(t, t.TempDir())
+	defer c.Close()
+	conn, err := c.EnsureDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SyncConnector(t.Context(), conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	api := NewAPI(c)
+	alerts, err := api.ListAlerts(AlertQuery{Org: conn.ID, Status: "open"})
+	if err != nil || len(alerts) == 0 {
+		t.Fatalf("no open alert: %v", err)
+	}
+	id := alerts[0].ID
+	if _, err := api.ResolveAlert(conn.ID, id, ResolveRequest{As: "benign",
+		Reason: "travel", Comment: "on a trip"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.ResolveAlert(conn.ID, id, ResolveRequest{As: "false_positive"}); err == nil ||
+		!strings.Contains(err.Error(), "already resolved as benign") {
+		t.Errorf("second resolution: %v; want a refusal naming the first verdict", err)
+	}
+	al, _ := c.detect.Get(conn.OrgID, id)
+	if al.Resolution == nil || al.Resolution.Comment != "on a trip" {
+		t.Errorf("first verdict lost: %+v", al.Resolution)
 	}
 }

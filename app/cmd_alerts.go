@@ -26,6 +26,12 @@ func runAlerts(core *Core, e env, args []string) error {
 	default:
 		return fmt.Errorf("%w: --status is open or resolved", errUsage)
 	}
+	q.Severity = strings.ToLower(q.Severity)
+	switch q.Severity {
+	case "", "low", "medium", "high":
+	default:
+		return fmt.Errorf("%w: --severity is low, medium or high", errUsage)
+	}
 
 	alerts, err := NewAPI(core).ListAlerts(q)
 	if err != nil {

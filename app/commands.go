@@ -18,6 +18,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"warden/backend/atlassian"
 	"warden/backend/atlassian/fake"
 	"warden/backend/audit"
@@ -53,6 +55,9 @@ func runConnect(ctx context.Context, core *Core, e env, args []string) error {
 	}
 	if req.OrgID == "" || req.Expires == "" {
 		return fmt.Errorf("%w: connect needs --org and --expires", errUsage)
+	}
+	if req.BackfillDays < 1 || req.BackfillDays > 180 {
+		return fmt.Errorf("%w: --backfill-days is 1 to 180", errUsage)
 	}
 
 	// A key piped on standard input wins; WARDEN_API_KEY is the fallback for scripts that
@@ -108,6 +113,11 @@ func runSync(ctx context.Context, core *Core, e env, args []string) error {
 	every := fl.String("every", "@every 5m", "cron schedule")
 	if err := parse(fl, args); err != nil {
 		return err
+	}
+	// Checked before syncing, so a typo does not cost a whole sync first.
+	if _, err := cron.ParseStandard(*every); err != nil {
+		return fmt.Errorf("%w: --every %q is not a schedule (like @every 5m or */10 * * * *): %v",
+			errUsage, *every, err)
 	}
 	conns, err := core.Connectors()
 	if err != nil {

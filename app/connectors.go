@@ -114,8 +114,7 @@ func (c *Core) checkRequest(req *ConnectRequest) (time.Time, string, error) {
 	}
 	exp, err := keys.ParseExpiry(strings.TrimSpace(req.Expires), c.o.Now())
 	if err != nil {
-		return time.Time{}, "", invalid("key expiry: %v (Atlassian keys last at most one "+
-			"year)", err)
+		return time.Time{}, "", invalid("key expiry: %v", err)
 	}
 
 	base := strings.TrimRight(strings.TrimSpace(req.APIBase), "/")

@@ -93,7 +93,7 @@ func OpenCore(o CoreOptions) (*Core, error) {
 			ErrAlreadyRunning, o.DataDir, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
 
 	c := &Core{

@@ -22,8 +22,26 @@ const (
 )
 
 type demoOrg struct {
-	url string
-	srv *http.Server
+	url  string
+	srv  *http.Server
+	fake *fake.Server
+}
+
+// demoStateKey keeps the demo directory's governance state (who is suspended, which tokens
+// are revoked) across restarts.
+const demoStateKey = "demo/state"
+
+// saveDemoState records the demo directory after a governance action.
+func (c *Core) saveDemoState() {
+	c.mu.Lock()
+	d := c.demo
+	c.mu.Unlock()
+	if d == nil {
+		return
+	}
+	if err := c.store.PutJSON(demoStateKey, d.fake.State()); err != nil {
+		c.log.Warn("save demo state failed", "err", err)
+	}
 }
 
 func (d *demoOrg) close() {
@@ -72,13 +90,18 @@ func (c *Core) ensureDemoServer() error {
 	}
 	opts := fake.Demo(demoSeed, conn.CreatedAt)
 	opts.PerMinute = 1000
+	var saved fake.State
+	if ok, err := c.store.GetJSON(demoStateKey, &saved); err == nil && ok {
+		opts = opts.WithState(saved)
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start demo API: %w", err)
 	}
-	srv := &http.Server{Handler: fake.New(opts), ReadHeaderTimeout: 10 * time.Second}
+	f := fake.New(opts)
+	srv := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	c.demo = &demoOrg{url: "http://" + ln.Addr().String(), srv: srv}
+	c.demo = &demoOrg{url: "http://" + ln.Addr().String(), srv: srv, fake: f}
 	return nil
 }

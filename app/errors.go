@@ -49,8 +49,8 @@ func problem(err error) (code, msg string) {
 		return "keychain", "The API key of this connector is missing from the keychain; " +
 			"reconnect with the key."
 	case errors.Is(err, ErrAlreadyRunning):
-		return "already_running", "Warden is already running on this data directory. Use the " +
-			"open window or tray, or stop the other process."
+		return "already_running", "Warden is already running on this data directory (a window, " +
+			"`warden serve` or `warden sync`). Use that one, or stop it first."
 	case errors.Is(err, store.ErrDiskFull):
 		return "disk_full", "The disk is full. Nothing was lost; free some space and sync again."
 	case errors.Is(err, atlassian.ErrUnauthorized):

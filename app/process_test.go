@@ -243,6 +243,8 @@ func TestBadInputExitsWithOneLine(t *testing.T) {
 			time.Now().AddDate(0, 1, 0).Format("2006-01-02")}, "no API key", ""},
 		{"import missing file", []string{"import", "/nonexistent/page.json"}, "read", ""},
 		{"usage error", []string{"events", "--limit", "abc"}, "see warden --help", ""},
+		{"bad severity", []string{"alerts", "--severity", "bogus"}, "low, medium or high", ""},
+		{"bad schedule", []string{"sync", "--every", "bogus"}, "not a schedule", ""},
 		{"expiry not a date", []string{"connect", "--org", "abc123", "--expires",
 			"06/01/2027"}, "not a date like", "some-key"},
 	}

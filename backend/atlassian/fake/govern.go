@@ -494,3 +494,34 @@ func (s *Server) Tokens(accountID string) []atlassian.APIToken {
 
 // User returns the account's current state, for tests.
 func (s *Server) User(accountID string) (atlassian.User, bool) { return s.lookup(accountID) }
+
+// State is the directory state governance changes: users' statuses and their API tokens. The
+// demo organization saves it after each action and starts from it again, so a suspension
+// survives a restart as it would in a real organization.
+type State struct {
+	Users  []atlassian.User                `json:"users"`
+	Tokens map[string][]atlassian.APIToken `json:"tokens"`
+}
+
+// State returns a copy of the current directory state.
+func (s *Server) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := State{Users: append([]atlassian.User(nil), s.opts.Users...),
+		Tokens: map[string][]atlassian.APIToken{}}
+	for id, ts := range s.govLocked().tokens {
+		st.Tokens[id] = append([]atlassian.APIToken(nil), ts...)
+	}
+	return st
+}
+
+// WithState returns o with a saved directory state applied.
+func (o Options) WithState(st State) Options {
+	if len(st.Users) > 0 {
+		o.Users = st.Users
+	}
+	if st.Tokens != nil {
+		o.Tokens = st.Tokens
+	}
+	return o
+}
