@@ -161,8 +161,11 @@
   function poll() {
     var org = W.orgId();
     if (org !== st.org) {
+      // Only a change of organization closes the alert on screen: the first poll merely learns
+      // the org, and an alert opened before it must stay open.
+      var switched = st.org !== "";
       st.org = org;
-      closeAlert();
+      if (switched) { closeAlert(); }
       if (W.page() === "alerts") { loadPolicyOptions(); }
     }
     refreshCount().then(function () { setTimeout(poll, POLL_MS); });

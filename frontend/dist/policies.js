@@ -751,6 +751,10 @@
       });
     }, function (e) {
       setBusy(false);
+      // A simulation of the policy as it was is no answer for the policy as it is now.
+      var sim = $("#cp-sim");
+      sim.hidden = true;
+      clear(sim);
       showError(W.errText(e));
     });
   }
