@@ -151,7 +151,7 @@ func TestUsersV2(t *testing.T) {
 	}
 	var body map[string]any
 	_ = json.Unmarshal(r.Body, &body)
-	if body["limit"] != float64(100) || len(body["expand"].([]any)) != 2 || body["cursor"] != nil {
+	if body["limit"] != float64(100) || len(body["expand"].([]any)) != 3 || body["cursor"] != nil {
 		t.Errorf("body = %s", r.Body)
 	}
 }

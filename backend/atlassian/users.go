@@ -47,7 +47,8 @@ func (c *Client) usersV2(ctx context.Context) ([]User, error) {
 		Limit  int      `json:"limit"`
 		Cursor string   `json:"cursor,omitempty"`
 	}
-	q := searchBody{Expand: []string{"platformRoles", "productAccess"}, Limit: usersPageSize}
+	q := searchBody{Expand: []string{"platformRoles", "productAccess", "groups"},
+		Limit: usersPageSize}
 	u := c.apiURL(c.v2("/directories/-/users/search"), nil)
 	request := func() call {
 		body, _ := json.Marshal(q)

@@ -240,8 +240,40 @@ type User struct {
 	Location         string          `json:"location,omitempty"`
 	TimeZone         string          `json:"timeZone,omitempty"`
 	ProductAccess    []ProductAccess `json:"productAccess,omitempty"`
+	Groups           Groups          `json:"groups,omitempty"`
 	DeactivatedOn    Time            `json:"deactivatedOn"`
 	ForDeletion      bool            `json:"forDeletion,omitempty"`
+}
+
+// Groups are the directory groups of a user, present when the users search expands
+// "groups". The reference does not confirm the item shape, so both plain names and
+// {"id","name"} objects are accepted.
+type Groups []Group
+
+// Group is one directory group.
+type Group struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// UnmarshalJSON accepts an array of names or of group objects; anything else is ignored.
+func (g *Groups) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if json.Unmarshal(b, &raw) != nil {
+		return nil
+	}
+	for _, r := range raw {
+		var name string
+		if json.Unmarshal(r, &name) == nil {
+			*g = append(*g, Group{Name: name})
+			continue
+		}
+		var x Group
+		if json.Unmarshal(r, &x) == nil && (x.Name != "" || x.ID != "") {
+			*g = append(*g, x)
+		}
+	}
+	return nil
 }
 
 // IsOrgAdmin reports whether the user holds the organization admin role.

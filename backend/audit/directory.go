@@ -16,6 +16,7 @@ type User struct {
 	Source      string    `json:"source,omitempty"` // invited, synced (SCIM), or empty
 	MFA         *bool     `json:"mfa,omitempty"`    // nil when the API did not say
 	Products    []string  `json:"products,omitempty"`
+	Groups      []string  `json:"groups,omitempty"` // directory group names
 	LastActive  time.Time `json:"last_active,omitzero"`
 	AddedToOrg  time.Time `json:"added_to_org,omitzero"`
 	Department  string    `json:"department,omitempty"`

@@ -61,8 +61,8 @@ func pick[T any](s Sensitivity, low, medium, high T) T {
 	return medium
 }
 
-// Scope limits a policy to some users. Users are account ids or emails; groups are names
-// from the GroupResolver plus the built-in groups "org-admins", "managed", "unmanaged",
+// Scope limits a policy to some users. Users are account ids or emails; groups are the
+// user's Atlassian directory groups, names from the GroupResolver, and the built-in groups "org-admins", "managed", "unmanaged",
 // "synced" and "department:<name>". Exclusion wins over inclusion; an empty include list
 // means everyone.
 type Scope struct {

@@ -676,6 +676,7 @@ func (o *orgRun) inScope(sc Scope, user string) bool {
 		if u.Department != "" {
 			m.groups = append(m.groups, "department:"+u.Department)
 		}
+		m.groups = append(m.groups, u.Groups...)
 	}
 	if o.eng.groups != nil {
 		m.groups = append(m.groups, o.eng.groups.Groups(o.id, user)...)

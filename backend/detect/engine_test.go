@@ -258,9 +258,12 @@ func TestScopeAndSettings(t *testing.T) {
 		{"exclusion wins", Scope{IncludeGroups: []string{"managed"},
 			ExcludeUsers: []string{"u-alice"}}, false},
 		{"excluded group", Scope{ExcludeGroups: []string{"org-admins"}}, false},
+		{"excluded directory group", Scope{ExcludeGroups: []string{"travellers"}}, false},
+		{"included directory group", Scope{IncludeGroups: []string{"finance-team"}}, true},
 	}
 	if err := st.PutUsers(testOrg, []audit.User{{AccountID: "u-alice", Email: "alice@example.com",
-		Admin: true, Managed: true, Department: "Finance"}}); err != nil {
+		Admin: true, Managed: true, Department: "Finance",
+		Groups: []string{"finance-team", "travellers"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.DirectoryChanged(testOrg); err != nil {

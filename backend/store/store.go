@@ -65,7 +65,7 @@ type Store struct {
 // SuggestedMemoryLimit is the soft Go memory limit (debug.SetMemoryLimit) the app sets for the
 // whole process. Without it the Go heap grows with Badger's garbage and a large backfill passes
 // 300 MB; a library does not set process-wide limits itself, so it only recommends one.
-const SuggestedMemoryLimit = 80 << 20
+const SuggestedMemoryLimit = 64 << 20
 
 // Desktop tuning. Badger's defaults target servers (64 MB memtables, five of them, a 256 MB
 // block cache, 1 GB value-log files) and pass 3 GB of memory during a large import. What

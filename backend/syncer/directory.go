@@ -53,6 +53,11 @@ func convertUsers(in []atlassian.User) []audit.User {
 			}
 		}
 		au.LastActive = last
+		for _, g := range u.Groups {
+			if name := firstNonEmptyString(g.Name, g.ID); name != "" {
+				au.Groups = append(au.Groups, name)
+			}
+		}
 		out = append(out, au)
 	}
 	return out
@@ -70,4 +75,13 @@ func convertDomains(in []atlassian.Domain) []audit.Domain {
 		})
 	}
 	return out
+}
+
+func firstNonEmptyString(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }

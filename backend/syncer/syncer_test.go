@@ -213,6 +213,17 @@ func TestDemoBackfillStoresEveryEvent(t *testing.T) {
 	if p := h.sync.Progress(h.org); p.Running || p.Fraction != 1 || p.Phase != "done" {
 		t.Errorf("progress after sync: %+v", p)
 	}
+
+	// Directory groups come with the users (expand "groups"), for policy scoping.
+	users, err := h.store.Users(h.org)
+	if err != nil || len(users) == 0 {
+		t.Fatalf("users: %v", err)
+	}
+	for _, u := range users {
+		if len(u.Groups) == 0 {
+			t.Errorf("user %s has no groups", u.Email)
+		}
+	}
 }
 
 // stuckSource answers every events-stream request with the same next cursor, as a broken

@@ -1,6 +1,8 @@
 package fake
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -329,8 +331,15 @@ func (g *demoGen) directoryUser(u *demoUser, i int) atlassian.User {
 		Organization: "Northwind Labs", Location: c.name, TimeZone: c.tz,
 		AddedToOrg: atlassian.Time{Time: added, Raw: added.Format(time.RFC3339)},
 	}
+	du.Groups = atlassian.Groups{{ID: groupID("all-staff"), Name: "all-staff"}}
+	if u.dept != "" {
+		name := strings.ToLower(u.dept)
+		du.Groups = append(du.Groups, atlassian.Group{ID: groupID(name), Name: name})
+	}
 	if u.admin {
 		du.PlatformRoles = []string{"atlassian/org-admin"}
+		du.Groups = append(du.Groups, atlassian.Group{ID: groupID("site-admins"),
+			Name: "site-admins"})
 	}
 	if u.synced {
 		du.ManagementSource = "synced"
@@ -339,10 +348,17 @@ func (g *demoGen) directoryUser(u *demoUser, i int) atlassian.User {
 		du.Status, du.MembershipStatus = "suspended", "suspended"
 	}
 	if u.external {
+		du.Groups = atlassian.Groups{{ID: groupID("contractors"), Name: "contractors"}}
 		du.ClaimStatus, du.ManagementSource = "unmanaged", ""
 		du.JobTitle, du.Department, du.Organization, du.Location = "", "", "", ""
 	}
 	return du
+}
+
+// groupID is a stable invented id for a demo group.
+func groupID(name string) string {
+	sum := sha256.Sum256([]byte("demo-group:" + name))
+	return hex.EncodeToString(sum[:8])
 }
 
 func indexByte(s string, c byte) int {

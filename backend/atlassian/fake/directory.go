@@ -205,6 +205,9 @@ func (s *Server) usersV2Search(c *call) {
 		if !has(q.Expand, "productAccess") {
 			u.ProductAccess = nil
 		}
+		if !has(q.Expand, "groups") {
+			u.Groups = nil
+		}
 		out[i] = u
 	}
 	links := cursorLinks{Self: s.offsetCursor("users2", off)}
