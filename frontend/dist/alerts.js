@@ -148,14 +148,13 @@
   }
 
   // land opens the Alerts page when Warden starts with something open, unless the admin has
-  // already gone somewhere (any hash means they have).
+  // already gone somewhere (any hash means they have). It decides once, on the first count:
+  // alerts that appear later (a first sync finishing) must not pull the admin off the page
+  // they are working on.
   function land(n) {
     if (st.landed) { return; }
-    if (location.hash) { st.landed = true; return; }
-    if (n > 0) {
-      st.landed = true;
-      location.hash = "#alerts";
-    }
+    st.landed = true;
+    if (!location.hash && n > 0) { location.hash = "#alerts"; }
   }
 
   function poll() {
