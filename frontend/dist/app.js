@@ -21,6 +21,7 @@
     selectedId: "",
     fastPollUntil: 0,
     wasRunning: {},
+    lastSync: {}, // connector id -> last_sync seen, to notice syncs that ran between polls
     bannerKey: "",
     pollTimer: 0,
     doneHideTimer: 0
@@ -176,14 +177,20 @@
     });
   }
 
-  // noticeFinishedSyncs reloads the visible data once a running sync of the shown org ends,
-  // so new events appear without a manual refresh.
+  // noticeFinishedSyncs reloads the visible data once a sync of the shown org ends, so new
+  // events appear without a manual refresh. A sync can start and end between two polls, so
+  // a changed last_sync counts as much as a running flag seen going off.
   function noticeFinishedSyncs(orgChanged) {
     var reload = orgChanged;
     connectors().forEach(function (c) {
       var running = !!(c.progress && c.progress.running);
-      if (state.wasRunning[c.id] && !running && c.org_id === state.orgId) { reload = true; }
+      var shown = c.org_id === state.orgId;
+      if (state.wasRunning[c.id] && !running && shown) { reload = true; }
+      if (c.id in state.lastSync && state.lastSync[c.id] !== c.last_sync && shown) {
+        reload = true;
+      }
       state.wasRunning[c.id] = running;
+      state.lastSync[c.id] = c.last_sync;
     });
     if (reload) { loadOrgData(); }
   }
