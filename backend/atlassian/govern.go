@@ -249,17 +249,7 @@ func (c *Client) LookupUser(ctx context.Context, idOrEmail string) (User, error)
 func (c *Client) UserDetails(ctx context.Context, directoryID, accountID string) (User, error) {
 	r := call{method: http.MethodGet, url: c.apiURL(c.directoryUser(directoryID, accountID, ""),
 		nil)}
-	body, err := c.read(ctx, r)
-	if err != nil {
-		return User{}, err
-	}
-	var env struct {
-		Data User `json:"data"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return User{}, malformed(r.endpoint(), err)
-	}
-	return env.Data, nil
+	return getOne[User](ctx, c, r, c.read)
 }
 
 // IsSuspended reports whether a directory user's access is suspended.

@@ -20,15 +20,21 @@ func (c *Client) v2(rest string) string { return "/admin/v2" + c.orgPath + rest 
 // connection test: ErrUnauthorized means a bad key, ErrOrgNotFound a wrong org id.
 func (c *Client) Org(ctx context.Context) (Org, error) {
 	r := call{method: http.MethodGet, url: c.apiURL(c.v1(""), nil)}
-	body, err := c.do(ctx, r)
-	if err != nil {
-		return Org{}, err
-	}
+	return getOne[Org](ctx, c, r, c.do)
+}
+
+// getOne fetches a single resource in its {"data": ...} envelope.
+func getOne[T any](ctx context.Context, c *Client, r call,
+	fetch func(context.Context, call) ([]byte, error)) (T, error) {
 	var env struct {
-		Data Org `json:"data"`
+		Data T `json:"data"`
+	}
+	body, err := fetch(ctx, r)
+	if err != nil {
+		return env.Data, err
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Org{}, malformed(r.endpoint(), err)
+		return env.Data, malformed(r.endpoint(), err)
 	}
 	return env.Data, nil
 }

@@ -64,19 +64,8 @@ func (s *Store) putJSON(key []byte, v any) error {
 }
 
 func (s *Store) getJSON(key []byte, v any) (bool, error) {
-	var val []byte
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key)
-		if err != nil {
-			return err
-		}
-		val, err = item.ValueCopy(nil)
-		return err
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return false, nil
-	}
-	if err != nil {
+	val, err := s.get(key)
+	if err != nil || val == nil {
 		return false, err
 	}
 	return true, json.Unmarshal(val, v)
