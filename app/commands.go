@@ -454,6 +454,7 @@ func runFakeAPI(ctx context.Context, e env, args []string) error {
 	demo := fl.Bool("demo", false, "serve the demo organization")
 	n := fl.Int("generate", 0, "serve this many generated events")
 	perMin := fl.Int("per-minute", 0, "rate limit (requests a minute, 0 = none)")
+	redate := fl.Bool("redate", false, "move fixture events so the newest is an hour old")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -464,6 +465,9 @@ func runFakeAPI(ctx context.Context, e env, args []string) error {
 		o, err := fake.LoadFixtures(*fixtures)
 		if err != nil {
 			return err
+		}
+		if *redate {
+			o = o.Redated(time.Now().Add(-time.Hour))
 		}
 		opts = o
 	case *n > 0:

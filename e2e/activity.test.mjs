@@ -22,7 +22,7 @@ describe("activity log through warden serve", () => {
   before(async () => {
     assert.ok(fs.existsSync(fixturesDir), `fixtures not found at ${fixturesDir}`);
 
-    fake = start(["fakeapi", "--addr", "127.0.0.1:0", "--fixtures", fixturesDir],
+    fake = start(["fakeapi", "--addr", "127.0.0.1:0", "--fixtures", fixturesDir, "--redate"],
       /fakeapi listening on (http:\/\/127\.0\.0\.1:\d+) org=(\S+) key=(\S+)/);
     [, fakeURL, orgID, apiKey] = await fake.ready;
 

@@ -13,7 +13,7 @@ describe("demo organization through warden serve", () => {
   const pageErrors = [];
 
   before(async () => {
-    fake = start(["fakeapi", "--addr", "127.0.0.1:0", "--fixtures", fixturesDir],
+    fake = start(["fakeapi", "--addr", "127.0.0.1:0", "--fixtures", fixturesDir, "--redate"],
       /fakeapi listening on (http:\/\/127\.0\.0\.1:\d+) org=(\S+) key=(\S+)/);
     [, fakeURL, orgID, apiKey] = await fake.ready;
 
