@@ -32,10 +32,8 @@ import (
 //     answers 403 forbidden.targetUnverified.
 //   - Unknown account ids get 404 {"key":"accountNotFound"}; an unknown token 404 notFound.
 //
-// TODO(#4): the users search, the v1 users list and the directories list (directory.go) read
-// Options.Users without the lock, so a mutation racing a listing is a data race; sequential
-// requests are ordered by the lock every request takes first. They should range over
-// usersSnapshot() instead.
+// Listings (directory.go) read the users through usersSnapshot, under the lock, so a mutation
+// racing a listing is safe.
 
 // AfterApply is a fault that strikes after the mutation was applied: the change is made, then
 // the answer is delayed (past the client's timeout) or replaced by Status. It proves that a
