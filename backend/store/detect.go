@@ -170,7 +170,7 @@ func (s *Store) ScanEvents(org string, since, until time.Time,
 	return nil
 }
 
-// ScanUserEvents walks the user index for user (account id or email) from the event time at,
+// ScanUserEvents walks the user index for an actor account id from the event time at,
 // backwards (older events, time < at) or forwards (time > at), calling fn for each event until
 // fn returns ErrStop. Detection uses it to find a late event's neighbours in time.
 func (s *Store) ScanUserEvents(org, user string, at time.Time, forward bool,
