@@ -73,6 +73,9 @@ func runActions(core *Core, e env, args []string) error {
 	if err := parse(fl, args); err != nil {
 		return err
 	}
+	if *asJSON && *asCSV {
+		return fmt.Errorf("%w: actions prints --json or --csv, not both", errUsage)
+	}
 	f, err := core.logFilter(q)
 	if err != nil {
 		return err

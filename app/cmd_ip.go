@@ -71,15 +71,19 @@ func runIPList(core *Core, e env, args []string) error {
 	if args[0] != "import" {
 		return fmt.Errorf("%w: iplist takes import or list", errUsage)
 	}
-	l := IPList{Category: "risky"}
+	var l IPList
 	fl := newFlags("iplist import")
 	fl.StringVar(&l.Name, "name", "", "list name")
-	fl.StringVar(&l.Category, "category", l.Category, "category of the listed addresses")
+	fl.StringVar(&l.Category, "category", "", "category of the listed addresses (default "+
+		"risky, or the list's current one when importing it again)")
 	fl.StringVar(&l.Tag, "tag", "", "tag, e.g. tor")
 	fl.StringVar(&l.File, "file", "", "read the list from this file (Tor exit list or IP/CIDR lines)")
 	fl.StringVar(&l.URL, "url", "", "fetch the list from this URL now and every 6 hours")
 	if err := parse(fl, args[1:]); err != nil {
 		return err
+	}
+	if (l.File == "") == (l.URL == "") {
+		return fmt.Errorf("%w: iplist import takes --file or --url, one of them", errUsage)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -32,12 +32,19 @@ func newFlags(name string) *flag.FlagSet {
 	return fl
 }
 
+// takesArgs names the commands whose operands follow their flags; every other command refuses
+// stray words instead of ignoring them.
+var takesArgs = map[string]bool{"import": true}
+
 func parse(fl *flag.FlagSet, args []string) error {
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return fmt.Errorf("%w: %s: %v", errUsage, fl.Name(), err)
+	}
+	if fl.NArg() > 0 && !takesArgs[fl.Name()] {
+		return fmt.Errorf("%w: %s: unexpected %q", errUsage, fl.Name(), fl.Arg(0))
 	}
 	return nil
 }
@@ -85,7 +92,10 @@ func runConnect(ctx context.Context, core *Core, e env, args []string) error {
 	return nil
 }
 
-func runConnectors(core *Core, e env) error {
+func runConnectors(core *Core, e env, args []string) error {
+	if err := parse(newFlags("connectors"), args); err != nil {
+		return err
+	}
 	api := NewAPI(core)
 	st, err := api.Status()
 	if err != nil {
@@ -224,6 +234,9 @@ func runEvents(core *Core, e env, args []string) error {
 	asJSON := fl.Bool("json", false, "one JSON object per line")
 	if err := parse(fl, args); err != nil {
 		return err
+	}
+	if *limit < 0 {
+		return fmt.Errorf("%w: --limit is a number of events, 0 for all", errUsage)
 	}
 	if q.Org != "" {
 		if conn, err := core.Connector(q.Org); err == nil {

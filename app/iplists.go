@@ -126,6 +126,15 @@ func (c *Core) ImportIPList(ctx context.Context, l IPList) (IPList, error) {
 	if l.Name == "" {
 		return l, invalid("a list needs a name")
 	}
+	if l.Category == "" {
+		// Importing a list again keeps its category unless a new one is given.
+		var old IPList
+		if ok, _ := c.store.GetJSON(ipListsPrefix+l.Name, &old); ok {
+			l.Category = old.Category
+		} else {
+			l.Category = string(geo.CategoryRisky)
+		}
+	}
 	if !geo.Category(l.Category).Valid() {
 		return l, invalid("category must be corporate, vpn, cloud, administrative or risky")
 	}
@@ -147,6 +156,9 @@ func (c *Core) ImportIPList(ctx context.Context, l IPList) (IPList, error) {
 	prefixes, err := geo.ParseList(io.LimitReader(r, listFetchLimit))
 	if err != nil {
 		return l, invalid("list %s: %v", l.Name, err)
+	}
+	if len(prefixes) == 0 {
+		return l, invalid("list %s has no IP addresses or networks", l.Name)
 	}
 
 	l.Prefixes = l.Prefixes[:0]

@@ -140,7 +140,7 @@ func run(ctx context.Context, e env, args []string) int {
 	case "connect":
 		err = runConnect(ctx, core, e, rest)
 	case "connectors":
-		err = runConnectors(core, e)
+		err = runConnectors(core, e, rest)
 	case "sync":
 		err = runSync(ctx, core, e, rest)
 	case "events":

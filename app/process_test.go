@@ -245,6 +245,9 @@ func TestBadInputExitsWithOneLine(t *testing.T) {
 		{"usage error", []string{"events", "--limit", "abc"}, "see warden --help", ""},
 		{"bad severity", []string{"alerts", "--severity", "bogus"}, "low, medium or high", ""},
 		{"bad schedule", []string{"sync", "--every", "bogus"}, "not a schedule", ""},
+		{"stray argument", []string{"connectors", "extra"}, `unexpected "extra"`, ""},
+		{"two output formats", []string{"actions", "--json", "--csv"}, "not both", ""},
+		{"negative limit", []string{"events", "--limit", "-1"}, "--limit", ""},
 		{"expiry not a date", []string{"connect", "--org", "abc123", "--expires",
 			"06/01/2027"}, "not a date like", "some-key"},
 	}
