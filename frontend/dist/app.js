@@ -836,6 +836,8 @@
     fmtUTC: fmtUTC, fmtAgo: fmtAgo, fmtNum: fmtNum, timeValue: timeValue,
     showBanner: showBanner, clearBanner: clearBanner,
     orgId: function () { return state.orgId; },
+    // statusKnown is false until Warden's first status answer, when orgId may still change.
+    statusKnown: function () { return !!state.status; },
     page: function () { return state.page; },
     users: function () { return (state.options && state.options.users) || []; },
     currentConnector: currentConnector,

@@ -91,6 +91,14 @@
     pol.org = org;
     var box = $("#builtin-policies");
     box.setAttribute("data-loading", "true");
+    if (!W.statusKnown()) {
+      // Drawing now would show every policy for no organization (all "Off"); the interval
+      // in init draws them once the organization is known.
+      pol.org = null;
+      clear(box);
+      append(box, el("div", {class: "panel muted", text: "Loading the policies\u2026"}));
+      return Promise.resolve();
+    }
     var autos = loadAutomations();
     var a = autos.then(function () { return call("Policies", org); }).then(function (list) {
       if (org !== W.orgId()) { return; }
