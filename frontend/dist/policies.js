@@ -70,7 +70,9 @@
   // action, so the backend refuses them as automatic responses and they are not offered.
   var AUTO_ACTIONS = [
     ["notify", "Notify the user", "an email telling them what was seen"],
-    ["reauth", "Require sign-in again", "ends their Atlassian sessions"],
+    // Atlassian has no sign-out endpoint: say what the action does, not what its name hopes.
+    ["reauth", "Require sign-in again", "revokes API tokens, suspends then restores access; " +
+      "open browser sessions may survive"],
     ["revoke-tokens", "Revoke API tokens", "their personal API tokens stop working"],
     ["suspend", "Suspend access", "no product access until restored; includes notify"],
     ["deactivate", "Deactivate the account", "the whole Atlassian account, managed users only"]];
