@@ -50,9 +50,7 @@ func (a *API) connectorView(conn Connector) ConnectorView {
 		v.LastSync = conn.LastSync.Format(timeLayout)
 	}
 	v.Events, _ = c.store.CountEvents(conn.OrgID)
-	if users, err := c.store.Users(conn.OrgID); err == nil {
-		v.Users = len(users)
-	}
+	v.Users, _ = c.store.CountUsers(conn.OrgID)
 	if doms, err := c.store.Domains(conn.OrgID); err == nil {
 		for _, d := range doms {
 			if d.Verified {
