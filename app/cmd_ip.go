@@ -60,10 +60,10 @@ func runIPList(core *Core, e env, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tCATEGORY\tTAG\tSOURCE\tSIZE\tUPDATED\tLAST ERROR")
+		fmt.Fprintln(tw, "NAME\tCATEGORY\tTAG\tSOURCE\tENTRIES\tUPDATED\tLAST ERROR")
 		for _, l := range lists {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.Category, dash(l.Tag),
-				firstNonEmpty(l.URL, l.File), strings.Join(l.Prefixes, ""),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", l.Name, l.Category, dash(l.Tag),
+				firstNonEmpty(l.URL, l.File), l.Entries,
 				l.UpdatedAt.Format(time.RFC3339), dash(l.LastError))
 		}
 		return tw.Flush()
@@ -91,7 +91,7 @@ func runIPList(core *Core, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "imported list %s: %d entries (%s)\n", saved.Name, len(saved.Prefixes),
+	fmt.Fprintf(e.stdout, "imported list %s: %d entries (%s)\n", saved.Name, saved.Entries,
 		saved.Category)
 	return nil
 }

@@ -37,9 +37,10 @@ type IPList struct {
 	Name      string    `json:"name"`
 	Category  string    `json:"category"`
 	Tag       string    `json:"tag,omitempty"`
-	URL       string    `json:"url,omitempty"`  // refreshed on the schedule when set
-	File      string    `json:"file,omitempty"` // where it was imported from
-	Prefixes  []string  `json:"prefixes"`
+	URL       string    `json:"url,omitempty"`      // refreshed on the schedule when set
+	File      string    `json:"file,omitempty"`     // where it was imported from
+	Prefixes  []string  `json:"prefixes,omitempty"` // left out of listings, which can be long
+	Entries   int       `json:"entries"`
 	UpdatedAt time.Time `json:"updated_at"`
 	LastError string    `json:"last_error,omitempty"`
 }
@@ -165,6 +166,7 @@ func (c *Core) ImportIPList(ctx context.Context, l IPList) (IPList, error) {
 	for _, p := range prefixes {
 		l.Prefixes = append(l.Prefixes, p.String())
 	}
+	l.Entries = len(l.Prefixes)
 	l.UpdatedAt, l.LastError = c.o.Now().UTC(), ""
 	if err := c.store.PutJSON(ipListsPrefix+l.Name, l); err != nil {
 		return l, err
@@ -211,7 +213,7 @@ func (c *Core) IPLists() ([]IPList, error) {
 		if err := json.Unmarshal(raw, &l); err != nil {
 			return err
 		}
-		l.Prefixes = []string{fmt.Sprintf("%d entries", len(l.Prefixes))}
+		l.Entries, l.Prefixes = len(l.Prefixes), nil
 		out = append(out, l)
 		return nil
 	})

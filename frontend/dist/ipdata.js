@@ -147,12 +147,7 @@
 
   // ---- imported lists --------------------------------------------------------------------
 
-  // listSize reads the count IPLists puts in place of the prefixes ("123 entries").
-  function listSize(l) {
-    var p = l.prefixes || [];
-    var m = p.length === 1 ? /^(\d+) entries$/.exec(p[0]) : null;
-    return m ? Number(m[1]) : p.length;
-  }
+  function listSize(l) { return l.entries || 0; }
 
   function renderLists(list) {
     var tbody = $("#ip-lists tbody");
@@ -202,7 +197,7 @@
     $("#ipl-import").disabled = true;
     result("#ipl-result", "busy", (req.url ? "Fetching " : "Reading ") + src + "\u2026");
     call("ImportIPList", req).then(function (l) {
-      var n = (l && l.prefixes) ? l.prefixes.length : 0;
+      var n = l ? listSize(l) : 0;
       result("#ipl-result", "ok", "\u2713 Imported \u201c" + req.name + "\u201d: " +
         W.fmtNum(n) + (n === 1 ? " entry." : " entries."));
       $("#ipl-form").reset();
